@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("offboarding/", include("offboarding.urls")),
+    # The demo product around the app.
+    path("", RedirectView.as_view(pattern_name="workspace:dashboard"), name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("app/", include("config.workspace.urls")),
+    path("app/", include("config.accounts.urls")),
+    path("api/", include("config.api.urls")),
+]

@@ -1,0 +1,1 @@
+"""Portal and download views, one module per part of the app."""
