@@ -1,0 +1,1 @@
+"""Data export: the customer's rows in CSV, JSON, NDJSON and XLSX, as one ZIP archive."""

@@ -1,0 +1,312 @@
+"""Export archives: data files built as compressed parts, then one ZIP with a manifest.
+
+A part is one data source in one format. It is rendered, hashed (SHA-256 and CRC-32 of
+the file the customer will extract) and deflated in one pass into a temporary file,
+which is then saved to the export storage. The archive copies each part's compressed
+bytes as they are and adds the attachments, ``manifest.json`` and ``README.txt``. Every
+step streams through fixed-size buffers, so memory does not grow with the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import posixpath
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, BinaryIO, cast
+
+from django.core.files import File
+from django.core.files.storage import Storage, storages
+from django.db.models import FileField
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from offboarding.conf import app_settings
+from offboarding.exports import formats, rows
+from offboarding.exports.zipwriter import DEFLATED, STORED, Readable, ZipWriter
+from offboarding.registry import DataSource
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_SCHEMA_VERSION = 1
+_READ_CHUNK = 1024 * 1024
+
+
+def export_storage() -> Storage:
+    return storages[app_settings.STORAGE_ALIAS]
+
+
+@dataclass
+class PartInfo:
+    """A finished part: where it is stored and what the extracted file contains."""
+
+    path: str
+    source: str
+    format: str
+    storage_name: str
+    method: int
+    rows: int
+    bytes: int
+    sha256: str
+    crc32: int
+    compressed_size: int
+    part_sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PartSink:
+    """Hash, count and (optionally) deflate bytes into a binary file in one pass."""
+
+    def __init__(self, output: BinaryIO, *, level: int | None) -> None:
+        self.output = output
+        self.sha256 = hashlib.sha256()
+        self.part_sha256 = hashlib.sha256()
+        self.crc32 = 0
+        self.size = 0
+        self.compressed_size = 0
+        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -15) if level is not None else None
+
+    @property
+    def method(self) -> int:
+        return DEFLATED if self._compressor is not None else STORED
+
+    def write(self, data: bytes) -> None:
+        self.sha256.update(data)
+        self.crc32 = zlib.crc32(data, self.crc32)
+        self.size += len(data)
+        self._emit(self._compressor.compress(data) if self._compressor is not None else data)
+
+    def close(self) -> None:
+        if self._compressor is not None:
+            self._emit(self._compressor.flush())
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            self.part_sha256.update(data)
+            self.compressed_size += len(data)
+            self.output.write(data)
+
+
+def _chunks(stream: Readable) -> Iterator[bytes]:
+    while chunk := stream.read(_READ_CHUNK):
+        yield chunk
+
+
+def archive_path(source: DataSource, fmt: str) -> str:
+    return f"{fmt}/{source.name}.{formats.EXTENSIONS[fmt]}"
+
+
+def write_part(source: DataSource, fmt: str, account_key: str, output: BinaryIO) -> PartSink:
+    """Render the account's rows of ``source`` in ``fmt`` into ``output``; return the sink.
+
+    The sink's ``rows`` attribute is the number of data rows written.
+    """
+    columns = rows.columns_of(source)
+    level = app_settings.EXPORT_COMPRESSION_LEVEL
+    if fmt == "xlsx":
+        sink = PartSink(output, level=None)  # XLSX is a ZIP already; deflating it again gains nothing.
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as workbook:
+            count = formats.write_xlsx(workbook.name, source.name, columns,
+                                       rows.iter_rows(source, account_key, columns))
+            workbook.seek(0)
+            for chunk in _chunks(workbook):
+                sink.write(chunk)
+    elif fmt == "csv" and rows.uses_copy(source):
+        sink = PartSink(output, level=level)
+        sink.write(formats.csv_header(columns))
+        count = 0
+        for batch, batch_rows in rows.copy_csv_batches(source, account_key, columns):
+            sink.write(batch)
+            count += batch_rows
+    else:
+        sink = PartSink(output, level=level)
+        writer = formats.TEXT_WRITERS[fmt](sink, columns)
+        writer.begin()
+        count = writer.write_rows(rows.iter_rows(source, account_key, columns))
+        writer.finish()
+    sink.close()
+    sink.rows = count  # type: ignore[attr-defined]
+    return sink
+
+
+def build_part(source: DataSource, fmt: str, account_key: str, storage_dir: str) -> PartInfo:
+    """Write one part to a temporary file and save it to the export storage."""
+    path = archive_path(source, fmt)
+    with tempfile.TemporaryFile() as scratch:
+        sink = write_part(source, fmt, account_key, scratch)
+        scratch.seek(0)
+        storage_name = export_storage().save(
+            f"{storage_dir}/parts/{source.name}.{fmt}.part", File(scratch)
+        )
+    return PartInfo(
+        path=path, source=source.name, format=fmt, storage_name=storage_name,
+        method=sink.method, rows=sink.rows, bytes=sink.size,  # type: ignore[attr-defined]
+        sha256=sink.sha256.hexdigest(), crc32=sink.crc32,
+        compressed_size=sink.compressed_size, part_sha256=sink.part_sha256.hexdigest(),
+    )
+
+
+class PartCorrupted(Exception):
+    """A stored part's bytes no longer match the checksum recorded when it was written."""
+
+    def __init__(self, part: PartInfo) -> None:
+        self.part = part
+        super().__init__(f"Stored part {part.storage_name!r} does not match its checksum.")
+
+
+class _VerifyingReader:
+    """Read a stored part while hashing it, to compare with the recorded checksum."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size: int) -> bytes:
+        data = self.stream.read(size)
+        self.sha256.update(data)
+        return data
+
+
+@dataclass
+class ArchiveResult:
+    storage_name: str
+    file_count: int
+    size_bytes: int
+    manifest: dict[str, Any]
+
+
+def attachment_archive_path(source: DataSource, stored_name: str) -> str:
+    """Return where an attachment goes in the archive, never outside ``attachments/``."""
+    parts = [part for part in posixpath.normpath("/" + stored_name).split("/")
+             if part not in ("", ".", "..")]
+    return "attachments/" + source.name + "/" + "/".join(parts)
+
+
+def _attachments(sources: list[DataSource], account_key: str) -> Iterator[tuple[DataSource, str, Any, str]]:
+    """Yield (source, field name, row pk, stored name) for each file of the account, by pk."""
+    for source in sources:
+        for field_name in source.file_fields:
+            names = source.queryset(account_key).exclude(**{field_name: ""}).exclude(
+                **{f"{field_name}__isnull": True}
+            ).values_list("pk", field_name)
+            for pk, stored_name in names.iterator(chunk_size=app_settings.EXPORT_CHUNK_SIZE):
+                yield source, field_name, pk, stored_name
+
+
+def assemble(
+    *, export_token: str, account_key: str, parts: list[PartInfo], sources: list[DataSource],
+    generated_at: Any, formats_chosen: list[str], language: str, storage_dir: str,
+) -> ArchiveResult:
+    """Build the archive from stored parts and the account's attachments; save it."""
+    storage = export_storage()
+    level = app_settings.EXPORT_COMPRESSION_LEVEL
+    files: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+
+    with tempfile.TemporaryFile() as scratch:
+        archive = ZipWriter(scratch)
+        for part in parts:
+            with storage.open(part.storage_name, "rb") as stored:
+                reader = _VerifyingReader(stored)
+                archive.add_compressed(
+                    part.path, reader, method=part.method, crc32=part.crc32,
+                    compressed_size=part.compressed_size, file_size=part.bytes,
+                )
+            if reader.sha256.hexdigest() != part.part_sha256:
+                raise PartCorrupted(part)
+            files.append({"path": part.path, "kind": "data", "source": part.source,
+                          "format": part.format, "rows": part.rows, "bytes": part.bytes,
+                          "sha256": part.sha256})
+
+        # NOTE: attachments are not checkpointed; a run stopped while assembling copies
+        # them all again, which costs time for accounts with many large files.
+        for source, field_name, pk, stored_name in _attachments(sources, account_key):
+            field_storage = cast(FileField, source.model._meta.get_field(field_name)).storage
+            path = attachment_archive_path(source, stored_name)
+            try:
+                size = field_storage.size(stored_name)
+                handle = field_storage.open(stored_name, "rb")
+            except (FileNotFoundError, OSError):
+                logger.warning("Export %s: attachment of %s row %s is missing from storage",
+                               export_token[:8], source.name, pk)
+                missing.append({"source": source.name, "row_pk": pk, "field": field_name})
+                continue
+            digest = hashlib.sha256()
+            with handle:
+                entry = archive.add_stream(path, _chunks(handle), size_hint=size, level=level,
+                                           on_data=digest.update)
+            files.append({"path": path, "kind": "attachment", "source": source.name,
+                          "row_pk": pk, "field": field_name, "rows": None,
+                          "bytes": entry.file_size, "sha256": digest.hexdigest()})
+
+        manifest = {
+            "schema_version": MANIFEST_SCHEMA_VERSION,
+            "account_key": account_key,
+            "export": export_token,
+            "generated_at": formats.format_datetime(generated_at),
+            "formats": formats_chosen,
+            "sources": [{"name": source.name, "model": source.model._meta.label,
+                         "columns": list(source.fields.values())} for source in sources],
+            "files": files,
+            "missing_attachments": missing,
+        }
+        archive.add_bytes(
+            "manifest.json",
+            json.dumps(manifest, ensure_ascii=False, indent=2, default=formats.default_for_dates)
+            .encode(),
+            level=level,
+        )
+        archive.add_bytes("README.txt", _readme(manifest, language).encode(), level=level)
+        archive.close()
+        size = scratch.tell()
+        scratch.seek(0)
+        storage_name = storage.save(f"{storage_dir}/data-export.zip", File(scratch))
+
+    return ArchiveResult(storage_name=storage_name, file_count=len(archive.entries),
+                         size_bytes=size, manifest=manifest)
+
+
+def _readme(manifest: dict[str, Any], language: str) -> str:
+    with translation.override(language):
+        return render_to_string("offboarding/exports/README.txt", {"manifest": manifest})
+
+
+def _files_in(storage: Storage, directory: str) -> list[str]:
+    try:
+        _, files = storage.listdir(directory)
+    except (FileNotFoundError, NotImplementedError):
+        return []
+    return [f"{directory}/{name}" for name in files]
+
+
+def delete_stale_archives(storage_dir: str) -> int:
+    """Delete archives a stopped run saved but never recorded, before a new one is built."""
+    storage = export_storage()
+    stale = _files_in(storage, storage_dir)
+    for name in stale:
+        storage.delete(name)
+    return len(stale)
+
+
+def delete_export_files(storage_dir: str, names: list[str], *, with_archives: bool = False) -> int:
+    """Delete an export's part files (and with ``with_archives`` its archives); return the count.
+
+    Also deletes stray files left in the export's directory by a worker that was
+    stopped between saving a file and recording it.
+    """
+    storage = export_storage()
+    deleted = 0
+    candidates = [name for name in names if name] + _files_in(storage, f"{storage_dir}/parts")
+    if with_archives:
+        candidates += _files_in(storage, storage_dir)
+    for name in dict.fromkeys(candidates):
+        if storage.exists(name):
+            storage.delete(name)
+            deleted += 1
+    return deleted
