@@ -1,0 +1,13 @@
+"""Adapters for portal tests: users are accounts, with a fixed jurisdiction profile."""
+
+from offboarding.adapter import DefaultOffboardingAdapter
+
+
+class EuAdapter(DefaultOffboardingAdapter):
+    def get_jurisdiction(self, account):
+        return "eu"
+
+
+class GermanAdapter(DefaultOffboardingAdapter):
+    def get_jurisdiction(self, account):
+        return "de"
