@@ -1,0 +1,51 @@
+"""Product access of an account, decided by the clock and the account's latest case.
+
+Access ends at the boundary itself, not when the boundary job runs, so a request one
+second after the boundary is refused even if no worker has moved the case on yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from offboarding import clock
+
+
+def latest_case(account_key: str) -> Any | None:
+    """Return the account's most recently requested case, or None."""
+    from offboarding.models import OffboardingCase
+
+    return OffboardingCase.objects.for_account(account_key).order_by("-requested_at", "-pk").first()
+
+
+def account_has_product_access(account_key: str, at: datetime | None = None) -> bool:
+    """Return whether the account's members may use the product at ``at`` (the clock's now).
+
+    An account without a case has access. With a case, access holds until its boundary
+    for scheduled, ended and purged cases, never in the data vault, and again after a
+    reactivation, a withdrawal or a save.
+    """
+    case = latest_case(account_key)
+    if case is None:
+        return True
+    return case.has_product_access(at or clock.now())
+
+
+def user_is_account_owner(user: Any, account: Any) -> bool:
+    """Return whether ``user`` is the owner who keeps the narrow portal login."""
+    from offboarding.adapter import get_adapter
+
+    owner = get_adapter().get_owner(account)
+    return owner is not None and getattr(owner, "pk", None) == getattr(user, "pk", None)
+
+
+def user_access(request: Any, user: Any) -> tuple[Any | None, bool]:
+    """Return (the account ``user`` acts for, whether that account has product access)."""
+    from offboarding.adapter import get_adapter
+
+    adapter = get_adapter()
+    account = adapter.get_account_for_user(request, user)
+    if account is None:
+        return None, True
+    return account, account_has_product_access(adapter.get_account_key(account))

@@ -1,0 +1,172 @@
+"""The deletion certificate: what was deleted for a case, when, under which policy.
+
+The certificate's content is built once, stored as JSON in the database, and rendered to a
+JSON file and a PDF. Issuing it again rewrites the same files from the stored content, so
+a case never gets a second, different certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+
+from offboarding import clock
+from offboarding.conf import app_settings
+from offboarding.models import Actor, AuditEvent, OffboardingCase
+from offboarding.models.retention import hash_account_key
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+NOTICE_KEY = "deletion_certificate"
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def build_content(case: OffboardingCase) -> dict[str, Any]:
+    """Return the certificate's content: no personal data, only references and counts."""
+    run = getattr(case, "purge_run", None)
+    steps = [
+        {"action": action, "at": _iso(occurred_at)}
+        for action, occurred_at in case.events.order_by("sequence").values_list(
+            "action", "occurred_at"
+        )
+    ]
+    deleted = [
+        {"source": source, "model": label, "rows": rows}
+        for source, label, rows in case.purge_progress.order_by("position").values_list(
+            "source", "model_label", "deleted"
+        )
+    ]
+    return {
+        "document": "deletion certificate",
+        "format_version": FORMAT_VERSION,
+        "case": case.public_id,
+        "account_reference": hash_account_key(case.account_key),
+        "policy": {"retention_days": case.retention_days},
+        "retention_window": {
+            "started_at": _iso(case.retention_starts_at),
+            "ended_at": _iso(case.retention_ends_at),
+        },
+        "access_ended_at": _iso(case.boundary_at),
+        "purge_started_at": _iso(case.purge_started_at),
+        "purged_at": _iso(case.purged_at),
+        "deleted": deleted,
+        "rows_deleted": sum(item["rows"] for item in deleted),
+        "files_deleted": case.pending_file_deletions.filter(deleted_at__isnull=False).count(),
+        "account_row_deleted": bool(run and run.account_row_deleted),
+        "steps": steps,
+        "audit_chain_head": AuditEvent.chain_head(case),
+        "issued_at": _iso(clock.now()),
+    }
+
+
+def serialise(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False).encode()
+
+
+def storage_names(case: OffboardingCase) -> tuple[str, str]:
+    base = f"offboarding/certificates/{case.public_id}/deletion-certificate"
+    return f"{base}.json", f"{base}.pdf"
+
+
+def render_pdf(case: OffboardingCase, content: dict[str, Any], language: str,
+               time_zone: str) -> bytes:
+    from datetime import datetime
+
+    from offboarding.invoices.pdf import render_pdf as render_document
+
+    dates = {
+        key: datetime.fromisoformat(content[key]) if content.get(key) else None
+        for key in ("access_ended_at", "purge_started_at", "purged_at", "issued_at")
+    }
+    window = {
+        key: datetime.fromisoformat(value) if value else None
+        for key, value in content["retention_window"].items()
+    }
+    steps = [
+        {"action": step["action"], "at": datetime.fromisoformat(step["at"])}
+        for step in content["steps"]
+    ]
+    context = {
+        "certificate": content, "dates": dates, "window": window, "steps": steps,
+        "case": case,
+    }
+    return render_document(
+        "offboarding/certificate/deletion_certificate.html", context,
+        language=language or "en", time_zone=time_zone or "UTC",
+    )
+
+
+def write_files(case: OffboardingCase, content: dict[str, Any], language: str,
+                time_zone: str) -> tuple[str, str]:
+    """Write the JSON and PDF files under fixed names, replacing earlier copies."""
+    storage = storages[app_settings.STORAGE_ALIAS]
+    json_name, pdf_name = storage_names(case)
+    pdf = render_pdf(case, content, language, time_zone)
+    for name, data in ((json_name, serialise(content)), (pdf_name, pdf)):
+        storage.delete(name)
+        saved = storage.save(name, ContentFile(data))
+        if saved != name:
+            raise RuntimeError(f"Storage saved the certificate as {saved!r}, not {name!r}.")
+    return json_name, pdf_name
+
+
+def issue_certificate(case: OffboardingCase) -> Any:
+    """Create the case's certificate once, or rewrite its files from the stored content."""
+    from offboarding.models import DeletionCertificate
+
+    case.refresh_from_db()
+    run = getattr(case, "purge_run", None)
+    language = run.language if run else ""
+    time_zone = run.timezone if run else ""
+
+    certificate = DeletionCertificate.objects.filter(case=case).first()
+    if certificate is None:
+        content = build_content(case)
+        with transaction.atomic():
+            certificate, created = DeletionCertificate.objects.get_or_create(
+                case=case,
+                defaults={
+                    "issued_at": clock.now(), "data": content,
+                    "sha256": hashlib.sha256(serialise(content)).hexdigest(),
+                },
+            )
+            if created:
+                case.record(
+                    "deletion_certificate_issued", actor=Actor.system(),
+                    data={"sha256": certificate.sha256},
+                )
+    else:
+        DeletionCertificate.objects.filter(pk=certificate.pk).update(
+            times_issued=certificate.times_issued + 1
+        )
+
+    json_name, pdf_name = write_files(case, certificate.data, language, time_zone)
+    DeletionCertificate.objects.filter(pk=certificate.pk).update(
+        json_name=json_name, pdf_name=pdf_name
+    )
+    certificate.refresh_from_db()
+    logger.info("Deletion certificate of case %s written", case.public_id)
+    return certificate
+
+
+def send_certificate(case: OffboardingCase, certificate: Any) -> None:
+    """Queue the certificate email, once per case, to the contacts copied before the purge."""
+    from offboarding.notices.api import queue_notice
+
+    queue_notice(
+        case, NOTICE_KEY, "deletion_certificate", {"certificate": certificate.data},
+        attachments=[
+            ("deletion-certificate.pdf", certificate.pdf_name, "application/pdf"),
+            ("deletion-certificate.json", certificate.json_name, "application/json"),
+        ],
+    )

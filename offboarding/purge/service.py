@@ -1,0 +1,190 @@
+"""The purge of a case's account: contacts captured first, rows, files, account row, tombstone."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from offboarding import clock
+from offboarding.adapter import get_adapter
+from offboarding.conf import app_settings
+from offboarding.models import CaseState, OffboardingCase
+from offboarding.purge.engine import get_registry, purge_account_rows
+from offboarding.purge.files import delete_pending_files, queue_file_deletions
+
+logger = logging.getLogger(__name__)
+
+
+# Progress rows of the account row's own delete sort after every data source.
+ACCOUNT_ROW_POSITION = 10_000
+
+
+class PurgeNotAllowed(Exception):
+    """The case's purge has not been started by the lifecycle, or a legal hold stops it."""
+
+
+def begin_run(case: OffboardingCase) -> Any:
+    """Create the case's purge run once, before any row is deleted.
+
+    The notices part copies the contacts the certificate email goes to at this point,
+    because the owner's row may be among the rows the purge deletes.
+    """
+    from offboarding.models import PurgeRun
+
+    existing = PurgeRun.objects.filter(case=case).first()
+    if existing is not None:
+        return existing
+    from offboarding.notices import recipients
+
+    recipients.capture(case)
+    adapter = get_adapter()
+    account = adapter.get_account(case.account_key)
+    language = timezone_name = ""
+    if account is not None:
+        language = adapter.get_language(account)
+        timezone_name = str(adapter.get_timezone(account))
+    run, _ = PurgeRun.objects.get_or_create(
+        case=case,
+        defaults={"started_at": clock.now(), "language": language, "timezone": timezone_name},
+    )
+    return run
+
+
+def queue_invoice_files(case: OffboardingCase) -> int:
+    """Queue the final invoice's stored PDF for deletion; the invoice rows stay for the law."""
+    from offboarding.models import PendingFileDeletion
+
+    if not app_settings.PURGE_INVOICE_FILES:
+        return 0
+    try:
+        from offboarding.models.invoices import FinalInvoiceDocument
+    except ImportError:
+        return 0
+    names = list(
+        FinalInvoiceDocument.objects.filter(invoice__case=case).values_list("storage_name", flat=True)
+    )
+    already = set(
+        PendingFileDeletion.objects.filter(case=case, name__in=names).values_list("name", flat=True)
+    )
+    with transaction.atomic():
+        return queue_file_deletions(case, app_settings.STORAGE_ALIAS,
+                                    [name for name in names if name not in already])
+
+
+def delete_account_row(case: OffboardingCase, run: Any) -> bool:
+    """Delete the account row when ``adapter.purge_account_row`` returns True; return whether it went."""
+    from offboarding.models import PurgeProgress, PurgeRun
+
+    if run.account_row_deleted:
+        return True
+    adapter = get_adapter()
+    account = adapter.get_account(case.account_key)
+    if account is None or not adapter.purge_account_row(account):
+        return False
+    with transaction.atomic():
+        # Django's own delete, so rows of models the registry does not declare cascade
+        # as the host's foreign keys define, and delete signals run.
+        deleted = account.delete()[1]
+        PurgeRun.objects.filter(pk=run.pk).update(account_row_deleted=True)
+        for label, count in deleted.items():
+            progress, _ = PurgeProgress.objects.get_or_create(
+                case=case, source=f"account:{label}",
+                defaults={"model_label": label, "position": ACCOUNT_ROW_POSITION},
+            )
+            PurgeProgress.objects.filter(pk=progress.pk).update(deleted=count, done=True)
+    run.account_row_deleted = True
+    return True
+
+
+def counts_of(case: OffboardingCase) -> dict[str, int]:
+    """Return the rows deleted per model label, from the recorded progress."""
+    counts: dict[str, int] = {}
+    for label, deleted in case.purge_progress.order_by("position").values_list(
+        "model_label", "deleted"
+    ):
+        counts[label] = counts.get(label, 0) + deleted
+    return counts
+
+
+def write_tombstone(case: OffboardingCase, run: Any) -> Any:
+    from offboarding.models import Tombstone
+    from offboarding.models.retention import hash_account_key
+
+    tombstone, _ = Tombstone.objects.update_or_create(
+        case_public_id=case.public_id,
+        defaults={
+            "account_key_hash": hash_account_key(case.account_key),
+            "retention_days": case.retention_days,
+            "boundary_at": case.boundary_at,
+            "retention_ends_at": case.retention_ends_at,
+            "purge_started_at": case.purge_started_at or run.started_at,
+            "purged_at": run.finished_at,
+            "counts": counts_of(case),
+            "account_row_deleted": run.account_row_deleted,
+        },
+    )
+    return tombstone
+
+
+def purge_case(case: OffboardingCase) -> dict[str, Any]:
+    """Delete the account's data for a case whose purge the lifecycle has started.
+
+    Safe to run again after a crash at any point: finished sources are skipped, pending
+    files are deleted, and the tombstone is written once.
+    """
+    from offboarding.models import PurgeRun
+
+    case.refresh_from_db()
+    if case.purge_started_at is None or case.state not in (CaseState.ENDED, CaseState.PURGED):
+        raise PurgeNotAllowed(f"Case {case.public_id}: the purge has not been started.")
+    if case.legal_hold:
+        raise PurgeNotAllowed(
+            f"Case {case.public_id}: a legal hold was placed; the purge continues when it is lifted."
+        )
+
+    run = begin_run(case)
+    delete_pending_files(case.pk)
+    result = purge_account_rows(case.account_key, case)
+    queue_invoice_files(case)
+    delete_account_row(case, run)
+    delete_pending_files(case.pk)
+
+    if run.finished_at is None:
+        run.finished_at = clock.now()
+        PurgeRun.objects.filter(pk=run.pk).update(finished_at=run.finished_at)
+    write_tombstone(case, run)
+    logger.info("Purge of case %s: %s rows deleted in this run", case.public_id, result.total)
+    return {"deleted_this_run": result.total, "counts": counts_of(case)}
+
+
+@dataclass
+class DryRun:
+    """Rows per data source (in purge order) and files that a purge would delete now."""
+
+    rows: list[tuple[str, str, int]] = field(default_factory=list)
+    files: int = 0
+    account_row: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, _, count in self.rows)
+
+
+def dry_run(case: OffboardingCase) -> DryRun:
+    """Count what :func:`purge_case` would delete for ``case``, changing nothing."""
+    report = DryRun()
+    account_model = get_adapter().get_account_model()
+    for source in get_registry().purge_order():
+        if source.model is account_model:
+            continue
+        queryset = source.queryset(case.account_key)
+        report.rows.append((source.name, source.model._meta.label, queryset.count()))
+        for field_name in getattr(source, "file_fields", None) or []:
+            report.files += queryset.exclude(**{field_name: ""}).count()
+    adapter = get_adapter()
+    account = adapter.get_account(case.account_key)
+    report.account_row = account is not None and adapter.purge_account_row(account)
+    return report
