@@ -10,7 +10,6 @@ Prints the time to write the rows, then per page the median of --repeat requests
 queries, first with the admin's indexes on the case table and then without them.
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -86,8 +85,9 @@ def run(args: argparse.Namespace, capture: type) -> None:
     print(f"cases: {args.cases}; rows written in {written:.1f} s")
 
     install_staff_groups()
-    user = get_user_model().objects.create_user("bench", "bench@example.com", "pw",
-                                                is_staff=True, is_superuser=True)
+    user = get_user_model().objects.create_user(
+        "bench", "bench@example.com", "pw", is_staff=True, is_superuser=True
+    )
     client = Client()
     client.force_login(user)
     changelist = reverse("admin:offboarding_offboardingcase_changelist")
@@ -97,14 +97,26 @@ def run(args: argparse.Namespace, capture: type) -> None:
         ("case list, NPS promoters", changelist, {"nps": "promoter"}),
         ("case list, search by key", changelist, {"q": "scale-4242"}),
         ("case list, search by name", changelist, {"q": "Scale account 77"}),
-        ("case list, month", changelist, {"requested_at__year": "2023",
-                                          "requested_at__month": "6"}),
-        ("case page (60 events)",
-         reverse("admin:offboarding_offboardingcase_change", args=[busy.pk]), {}),
-        ("dashboard, 1 year", reverse("admin:offboarding_dashboard"),
-         {"start": "2023-01-01", "end": "2023-12-31"}),
-        ("dashboard, 90 days", reverse("admin:offboarding_dashboard"),
-         {"start": "2023-10-01", "end": "2023-12-29"}),
+        (
+            "case list, month",
+            changelist,
+            {"requested_at__year": "2023", "requested_at__month": "6"},
+        ),
+        (
+            "case page (60 events)",
+            reverse("admin:offboarding_offboardingcase_change", args=[busy.pk]),
+            {},
+        ),
+        (
+            "dashboard, 1 year",
+            reverse("admin:offboarding_dashboard"),
+            {"start": "2023-01-01", "end": "2023-12-31"},
+        ),
+        (
+            "dashboard, 90 days",
+            reverse("admin:offboarding_dashboard"),
+            {"start": "2023-10-01", "end": "2023-12-29"},
+        ),
     ]
     with_indexes = measure(client, pages, args.repeat, capture)
     with connection.cursor() as cursor:
@@ -113,13 +125,17 @@ def run(args: argparse.Namespace, capture: type) -> None:
     analyze()
     without_indexes = measure(client, pages, args.repeat, capture)
 
-    print(f"{'page':28} {'ms':>7} {'SQL ms':>7} {'queries':>7}   without the admin indexes: "
-          f"{'ms':>7} {'SQL ms':>7} {'SQL ratio':>9}")
+    print(
+        f"{'page':28} {'ms':>7} {'SQL ms':>7} {'queries':>7}   without the admin indexes: "
+        f"{'ms':>7} {'SQL ms':>7} {'SQL ratio':>9}"
+    )
     for (label, total, sql, count), (_, bare_total, bare_sql, _) in zip(
         with_indexes, without_indexes, strict=True
     ):
-        print(f"{label:28} {total:7.1f} {sql:7.1f} {count:7d}   {'':26}{bare_total:7.1f} "
-              f"{bare_sql:7.1f} {bare_sql / sql:9.1f}")
+        print(
+            f"{label:28} {total:7.1f} {sql:7.1f} {count:7d}   {'':26}{bare_total:7.1f} "
+            f"{bare_sql:7.1f} {bare_sql / sql:9.1f}"
+        )
 
 
 def measure(client, pages, repeat, capture) -> list[tuple[str, float, float, int]]:

@@ -63,7 +63,9 @@ def setup_django(media_root: str) -> None:
     settings.MIGRATION_MODULES = DisableMigrations()
     settings.LOGGING_CONFIG = None
     settings.OFFBOARDING = {
-        **settings.OFFBOARDING, "CLOCK": "system", "BUILTIN_STEP_HANDLERS": False,
+        **settings.OFFBOARDING,
+        "CLOCK": "system",
+        "BUILTIN_STEP_HANDLERS": False,
     }
     import logging
 
@@ -93,22 +95,29 @@ def run_copy(account_key: str) -> int:
 
     level = settings.OFFBOARDING.get("EXPORT_COMPRESSION_LEVEL", 1)
     total = 0
-    with tempfile.TemporaryFile() as output, zipfile.ZipFile(
-        output, "w", zipfile.ZIP_DEFLATED, compresslevel=level
-    ) as archive:
+    with (
+        tempfile.TemporaryFile() as output,
+        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive,
+    ):
         for source in get_registry().sources():
             columns = rows.columns_of(source)
             lookups = ["pk", *(column.lookup for column in columns)]
-            inner_sql, params = source.queryset(account_key).order_by().values_list(
-                *lookups).query.sql_with_params()
+            inner_sql, params = (
+                source.queryset(account_key)
+                .order_by()
+                .values_list(*lookups)
+                .query.sql_with_params()
+            )
             aliases = [f"c{index}" for index in range(len(lookups))]
             statement = (
                 f"COPY (SELECT {', '.join(aliases[1:])} FROM ({inner_sql}) AS t({', '.join(aliases)}) "
                 "ORDER BY c0) TO STDOUT WITH (FORMAT csv, HEADER)"
             )
             digest = hashlib.sha256()
-            with connection.cursor() as cursor, archive.open(f"{source.name}.csv", "w",
-                                                             force_zip64=True) as entry:
+            with (
+                connection.cursor() as cursor,
+                archive.open(f"{source.name}.csv", "w", force_zip64=True) as entry,
+            ):
                 for batch, count in _copy_batches(cursor.cursor, statement, list(params)):
                     digest.update(batch)
                     entry.write(batch)
@@ -161,9 +170,17 @@ def child(variant: str, account_key: str, media_root: str) -> None:
     started = time.perf_counter()
     count = runner(account_key)
     seconds = time.perf_counter() - started
-    print(json.dumps({"variant": variant, "rows": count, "seconds": seconds,
-                      "peak_mb": peak_rss_kib() / 1024,
-                      "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "variant": variant,
+                "rows": count,
+                "seconds": seconds,
+                "peak_mb": peak_rss_kib() / 1024,
+                "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def peak_rss_kib() -> int:
@@ -199,8 +216,10 @@ def prepare(row_count: int, media_root: str) -> tuple[str, str]:
     print(f"data ready in {time.perf_counter() - started:.1f} s")
     account_key = str(Organisation.objects.get(slug=slug).pk)
     database = connection.settings_dict
-    url = (f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-           f"{database['PORT'] or 5432}/{database['NAME']}")
+    url = (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
     connection.close()
     return url, account_key
 
@@ -209,9 +228,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument(
-        "--repeat", type=int, default=3,
+        "--repeat",
+        type=int,
+        default=3,
         help="Runs of the export and copy variants, alternated; the fastest counts (default 3). "
-             "The ORM variant runs once.",
+        "The ORM variant runs once.",
     )
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--account", help=argparse.SUPPRESS)
@@ -235,16 +256,29 @@ def report(args: argparse.Namespace, media_root: str) -> None:
     runs: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}
     for variant in schedule:
         completed = subprocess.run(
-            [sys.executable, __file__, "--child", variant, "--account", account_key,
-             "--media-root", media_root],
-            env=env, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                variant,
+                "--account",
+                account_key,
+                "--media-root",
+                media_root,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if completed.returncode != 0:
             sys.exit(f"{variant} failed:\n{completed.stderr}")
         runs[variant].append(json.loads(completed.stdout.strip().splitlines()[-1]))
         print(f"{variant}: {runs[variant][-1]['seconds']:.1f} s", flush=True)
     # Other processes on the machine only ever slow a run down, so the fastest run counts.
-    results = {variant: min(found, key=lambda run: run["seconds"]) for variant, found in runs.items()}
+    results = {
+        variant: min(found, key=lambda run: run["seconds"]) for variant, found in runs.items()
+    }
     for variant in ("export", "copy"):
         times = ", ".join(f"{run['seconds']:.1f}" for run in runs[variant])
         print(f"{variant} runs (s): {times}")
@@ -254,13 +288,19 @@ def report(args: argparse.Namespace, media_root: str) -> None:
     for variant, result in results.items():
         rate = result["rows"] / result["seconds"]
         peak = max(run["peak_mb"] for run in runs[variant])
-        print(f"| {variant} | {result['rows']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
-              f"{peak:.0f} |")
+        print(
+            f"| {variant} | {result['rows']:,} | {result['seconds']:.1f} | {rate:,.0f} | "
+            f"{peak:.0f} |"
+        )
     export, copy, orm = (results[name]["rows"] / results[name]["seconds"] for name in VARIANTS)
-    print(f"fastest runs: export / copy = {export / copy:.2f}x, export / orm = {export / orm:.2f}x")
+    print(
+        f"fastest runs: export / copy = {export / copy:.2f}x, export / orm = {export / orm:.2f}x"
+    )
     medians = {name: statistics.median(run["seconds"] for run in runs[name]) for name in VARIANTS}
-    print(f"median runs: export / copy = {medians['copy'] / medians['export']:.2f}x, "
-          f"export / orm = {medians['orm'] / medians['export']:.2f}x")
+    print(
+        f"median runs: export / copy = {medians['copy'] / medians['export']:.2f}x, "
+        f"export / orm = {medians['orm'] / medians['export']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

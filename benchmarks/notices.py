@@ -52,7 +52,9 @@ def drop_database() -> None:
 def build_schema(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "--run-syncdb", "-v", "0"],
-        cwd=ROOT, env=env, check=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
 
 
@@ -60,8 +62,9 @@ def recipients(raw_messages: list[bytes]) -> list[bytes]:
     return [match.group(1) for raw in raw_messages if (match := RECIPIENT.search(raw))]
 
 
-def wait_for(inbox, count: int, started: float,
-             timeout: float) -> tuple[list[bytes], float | None, float | None]:
+def wait_for(
+    inbox, count: int, started: float, timeout: float
+) -> tuple[list[bytes], float | None, float | None]:
     """Collect recipients until ``count`` arrived or ``timeout`` passed, with arrival times."""
     received: list[bytes] = []
     first = last = None
@@ -92,10 +95,15 @@ def plain_send_seconds(count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("count", nargs="?", type=int, default=10_000,
-                        help="Due notices to send (default 10000).")
-    parser.add_argument("--timeout", type=float, default=600,
-                        help="Seconds to wait for the last message (default 600).")
+    parser.add_argument(
+        "count", nargs="?", type=int, default=10_000, help="Due notices to send (default 10000)."
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        help="Seconds to wait for the last message (default 600).",
+    )
     arguments = parser.parse_args()
     count = arguments.count
     from tests.notices.smtp import SmtpSink
@@ -162,12 +170,16 @@ def run(count: int, sink, env: dict[str, str], timeout: float) -> None:
         print(f"TIMED OUT after {timeout:.0f} s: {len(per_recipient)} of {count} notices arrived")
     total = (last or started) - started
     spread = (last or started) - (first or started)
-    print(f"messages received: {len(received)} (distinct recipients {len(per_recipient)}, "
-          f"duplicates {duplicates}), outbox rows sent: {sent_rows}")
+    print(
+        f"messages received: {len(received)} (distinct recipients {len(per_recipient)}, "
+        f"duplicates {duplicates}), outbox rows sent: {sent_rows}"
+    )
     print(f"start of processes to last message: {total:.1f} s")
     print(f"first to last message: {spread:.1f} s ({count / spread if spread else 0:.0f} msg/s)")
-    print(f"plain send of {count} messages, one process, one connection: {plain:.1f} s "
-          f"({count / plain:.0f} msg/s)")
+    print(
+        f"plain send of {count} messages, one process, one connection: {plain:.1f} s "
+        f"({count / plain:.0f} msg/s)"
+    )
     if spread:
         print(f"ratio outbox fleet (first to last) / plain send: {spread / plain:.2f}x")
 

@@ -49,8 +49,10 @@ def __getattr__(name: str) -> Any:
         from django.contrib.auth.decorators import login_required
         from django.urls import include, path
 
-        return [path(BARE_PATH.strip("/") + "/", login_required(bare_view)),
-                path("", include("config.urls"))]
+        return [
+            path(BARE_PATH.strip("/") + "/", login_required(bare_view)),
+            path("", include("config.urls")),
+        ]
     if name == "application":
         import django
         from django.conf import settings
@@ -78,7 +80,9 @@ def recreate_database(url: str) -> None:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not re.fullmatch(r"[a-z0-9_]+", name):
-        sys.exit(f"Use a database name of lower-case letters, digits and underscores, not {name!r}.")
+        sys.exit(
+            f"Use a database name of lower-case letters, digits and underscores, not {name!r}."
+        )
     admin_url = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name}")
@@ -106,16 +110,18 @@ def create_schema_and_owner() -> tuple[str, dict[str, str]]:
     from offboarding.models.portal import SaveOffer, SurveyReason
     from offboarding.services import lifecycle
 
-    plan = Plan.objects.create(code="team", name="Team", amount="30.00", currency="EUR",
-                               interval="month")
+    plan = Plan.objects.create(
+        code="team", name="Team", amount="30.00", currency="EUR", interval="month"
+    )
     SurveyReason.install_defaults()
     SaveOffer.objects.create(kind=SaveOffer.Kind.PAUSE, order=1)
     SaveOffer.objects.create(kind=SaveOffer.Kind.VAULT, order=2)
     organisation = Organisation.objects.create(name="Bench GmbH", slug="bench")
     owner = _user("owner@example.com")
     Membership.objects.create(organisation=organisation, user=owner, role=Role.OWNER)
-    LocalLedgerBackend().subscribe(str(organisation.pk), plan.code,
-                                   clock.now() - timedelta(days=10), trial=False)
+    LocalLedgerBackend().subscribe(
+        str(organisation.pk), plan.code, clock.now() - timedelta(days=10), trial=False
+    )
     case = lifecycle.open_case(organisation, owner)
     case = lifecycle.confirm_cancellation(case, actor=Actor.customer(owner))
 
@@ -143,9 +149,18 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/gunicorn"), "benchmarks.portal:application",
-               "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--worker-class", "sync", "--log-level", "warning"]
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "benchmarks.portal:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--log-level",
+        "warning",
+    ]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -162,8 +177,9 @@ def check_pages(base: str, session_id: str, paths: dict[str, str]) -> None:
     import requests
 
     for name, path in paths.items():
-        response = requests.get(base + path, cookies={"sessionid": session_id},
-                                allow_redirects=False, timeout=30)
+        response = requests.get(
+            base + path, cookies={"sessionid": session_id}, allow_redirects=False, timeout=30
+        )
         if response.status_code != 200:
             sys.exit(f"{name} ({path}) answered {response.status_code}, expected 200.")
 
@@ -176,8 +192,16 @@ UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def run_wrk(url: str, session_id: str, args: argparse.Namespace) -> dict[str, float]:
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-               "--latency", "-H", f"Cookie: sessionid={session_id}", url]
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "-H",
+        f"Cookie: sessionid={session_id}",
+        url,
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     errors = WRK_ERRORS.search(output)
     if errors:
@@ -201,15 +225,25 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="times each page is driven, interleaved; rates are averaged")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="times each page is driven, interleaved; rates are averaged",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database that this script may drop.")
-    os.environ.update({"DJANGO_DEBUG": "0", "OFFBOARDING_CLOCK": "system",
-                       "OFFBOARDING_LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"})
+    os.environ.update(
+        {
+            "DJANGO_DEBUG": "0",
+            "OFFBOARDING_CLOCK": "system",
+            "OFFBOARDING_LOG_LEVEL": "WARNING",
+            "DATABASE_CONN_MAX_AGE": "60",
+        }
+    )
     recreate_database(url)
     session_id, paths = create_schema_and_owner()
 
@@ -228,12 +262,16 @@ def main() -> None:
         server.wait(timeout=30)
 
     baseline = results["bare login-required view"]["rate"]
-    print(f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections} "
-          f"-d{args.duration}s per page and round; {args.rounds} interleaved rounds, averaged")
+    print(
+        f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections} "
+        f"-d{args.duration}s per page and round; {args.rounds} interleaved rounds, averaged"
+    )
     print(f"{'page':28} {'req/s':>9} {'mean ms':>9} {'p99 ms':>9} {'vs bare':>8}")
     for name, figures in results.items():
-        print(f"{name:28} {figures['rate']:9.0f} {figures['mean_ms']:9.2f} "
-              f"{figures['p99_ms']:9.2f} {figures['rate'] / baseline:8.2f}")
+        print(
+            f"{name:28} {figures['rate']:9.0f} {figures['mean_ms']:9.2f} "
+            f"{figures['p99_ms']:9.2f} {figures['rate'] / baseline:8.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -146,7 +146,8 @@ def run_raw(organisation_id: int, batch_size: int) -> None:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT id FROM {table} WHERE organisation_id = %s AND id > %s "
-                    "ORDER BY id LIMIT %s", [organisation_id, last, batch_size],
+                    "ORDER BY id LIMIT %s",
+                    [organisation_id, last, batch_size],
                 )
                 ids = [row[0] for row in cursor.fetchall()]
                 if not ids:
@@ -154,8 +155,9 @@ def run_raw(organisation_id: int, batch_size: int) -> None:
                 cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])
             last = ids[-1]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {Organisation._meta.db_table} WHERE id = %s",
-                       [organisation_id])
+        cursor.execute(
+            f"DELETE FROM {Organisation._meta.db_table} WHERE id = %s", [organisation_id]
+        )
 
 
 def run_django(organisation_id: int) -> None:
@@ -180,10 +182,18 @@ def child(variant: str, organisation_id: int, batch_size: int) -> None:
     else:
         run_django(organisation_id)
     elapsed = time.perf_counter() - started
-    print(json.dumps({
-        "variant": variant, "seconds": elapsed, "longest_transaction": clock.longest,
-        "transactions": clock.count, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": baseline,
-    }))
+    print(
+        json.dumps(
+            {
+                "variant": variant,
+                "seconds": elapsed,
+                "longest_transaction": clock.longest,
+                "transactions": clock.count,
+                "peak_rss_mb": peak_rss_mb(),
+                "rss_before_mb": baseline,
+            }
+        )
+    )
 
 
 # Parent: fresh data before each variant, then one subprocess per variant.
@@ -200,9 +210,12 @@ def fill(rows: int) -> tuple[int, int, dict[str, int]]:
     from offboarding import clock
     from offboarding.models import OffboardingCase
 
-    tables = [model._meta.db_table for model in apps.get_models()
-              if model._meta.app_label in {"accounts", "workspace", "api", "offboarding", "auth"}
-              and model._meta.managed]
+    tables = [
+        model._meta.db_table
+        for model in apps.get_models()
+        if model._meta.app_label in {"accounts", "workspace", "api", "offboarding", "auth"}
+        and model._meta.managed
+    ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
@@ -210,8 +223,9 @@ def fill(rows: int) -> tuple[int, int, dict[str, int]]:
     first = Organisation.objects.create(name="Purged", slug="purged")
     second = Organisation.objects.create(name="Kept", slug="kept")
     for organisation in (first, second):
-        owner = users.objects.create_user(f"owner-{organisation.slug}",
-                                          f"owner-{organisation.slug}@example.com", "x")
+        owner = users.objects.create_user(
+            f"owner-{organisation.slug}", f"owner-{organisation.slug}@example.com", "x"
+        )
         Membership.objects.create(user=owner, organisation=organisation, role=Role.OWNER)
 
     # Per project of the first organisation: 1 + 100 tasks + 700 comments + 50 attachments
@@ -220,8 +234,10 @@ def fill(rows: int) -> tuple[int, int, dict[str, int]]:
     first_projects = max(1, int(rows * 0.85) // per_project)
     second_projects = max(1, first_projects // 5)
     activity_first = rows - first_projects * per_project - 2  # minus owner and organisation
-    table = {model: model._meta.db_table for model in (Project, Task, Comment, Attachment,
-                                                        ActivityEntry)}
+    table = {
+        model: model._meta.db_table
+        for model in (Project, Task, Comment, Attachment, ActivityEntry)
+    }
     every = first_projects // second_projects + 1
     with connection.cursor() as cursor:
         cursor.execute(
@@ -246,7 +262,8 @@ def fill(rows: int) -> tuple[int, int, dict[str, int]]:
         cursor.execute(
             f"INSERT INTO {table[Attachment]} (task_id, file, name, content_type, size, "
             f"created_at) SELECT t.id, '', 'notes.txt', 'text/plain', 5, now() "
-            f"FROM {table[Task]} t WHERE t.number %% 2 = 0 ORDER BY t.id", []
+            f"FROM {table[Task]} t WHERE t.number %% 2 = 0 ORDER BY t.id",
+            [],
         )
         cursor.execute(
             f"INSERT INTO {table[ActivityEntry]} (organisation_id, verb, target, created_at) "
@@ -255,21 +272,30 @@ def fill(rows: int) -> tuple[int, int, dict[str, int]]:
             [second.pk, first.pk, activity_first + activity_first // 5],
         )
         # The second organisation's activity rows: every sixth; top the first one up exactly.
-        cursor.execute(f"SELECT count(*) FROM {table[ActivityEntry]} WHERE organisation_id = %s",
-                       [first.pk])
+        cursor.execute(
+            f"SELECT count(*) FROM {table[ActivityEntry]} WHERE organisation_id = %s", [first.pk]
+        )
         missing = activity_first - cursor.fetchone()[0]
         if missing > 0:
             cursor.execute(
                 f"INSERT INTO {table[ActivityEntry]} (organisation_id, verb, target, created_at) "
-                "SELECT %s, 'created', '', now() FROM generate_series(1, %s)", [first.pk, missing]
+                "SELECT %s, 'created', '', now() FROM generate_series(1, %s)",
+                [first.pk, missing],
             )
         cursor.execute("ANALYZE")
 
     now = clock.now()
     OffboardingCase.objects.create(
-        account_key=str(first.pk), account_label="Purged", state="ended", requested_at=now,
-        boundary_at=now, ended_at=now, retention_days=30, retention_starts_at=now,
-        retention_ends_at=now, purge_started_at=now,
+        account_key=str(first.pk),
+        account_label="Purged",
+        state="ended",
+        requested_at=now,
+        boundary_at=now,
+        ended_at=now,
+        retention_days=30,
+        retention_starts_at=now,
+        retention_ends_at=now,
+        purge_started_at=now,
     )
     return first.pk, second.pk, count_rows(first.pk) | {}
 
@@ -285,19 +311,31 @@ def count_rows(organisation_id: int) -> dict[str, int]:
         "tasks": Task.objects.filter(project__organisation_id=organisation_id).count(),
         "comments": Comment.objects.filter(task__project__organisation_id=organisation_id).count(),
         "attachments": Attachment.objects.filter(
-            task__project__organisation_id=organisation_id).count(),
+            task__project__organisation_id=organisation_id
+        ).count(),
         "activity": ActivityEntry.objects.filter(organisation_id=organisation_id).count(),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000,
-                        help="Rows of the purged organisation (default 1,000,000).")
-    parser.add_argument("--batch-size", type=int, default=5000,
-                        help="Rows per transaction for the purge and the raw DELETE.")
-    parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help="Comma-separated variants to run, of: " + ", ".join(VARIANTS))
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=1_000_000,
+        help="Rows of the purged organisation (default 1,000,000).",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=5000,
+        help="Rows per transaction for the purge and the raw DELETE.",
+    )
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="Comma-separated variants to run, of: " + ", ".join(VARIANTS),
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--organisation", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -317,14 +355,26 @@ def main() -> None:
         started = time.perf_counter()
         first, second, before = fill(options.rows)
         kept_before = count_rows(second)
-        print(f"{variant}: filled {sum(before.values()):,} rows to delete "
-              f"({time.perf_counter() - started:.1f} s), {sum(kept_before.values()):,} to keep",
-              flush=True)
+        print(
+            f"{variant}: filled {sum(before.values()):,} rows to delete "
+            f"({time.perf_counter() - started:.1f} s), {sum(kept_before.values()):,} to keep",
+            flush=True,
+        )
         connection.close()
         completed = subprocess.run(
-            [sys.executable, __file__, "--child", variant, "--organisation", str(first),
-             "--batch-size", str(options.batch_size)],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                variant,
+                "--organisation",
+                str(first),
+                "--batch-size",
+                str(options.batch_size),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if completed.returncode != 0:
             raise SystemExit(f"{variant} failed:\n{completed.stderr}")
@@ -334,10 +384,13 @@ def main() -> None:
             raise SystemExit(f"{variant}: wrong rows deleted: left {left}, kept {kept}")
         result["rows"] = sum(before.values())
         results[variant] = result
-        print(f"{variant}: {result['seconds']:.2f} s, longest transaction "
-              f"{result['longest_transaction'] * 1000:.0f} ms in {result['transactions']} "
-              f"transactions, peak RSS {result['peak_rss_mb']:.0f} MB "
-              f"(before {result['rss_before_mb']:.0f} MB)", flush=True)
+        print(
+            f"{variant}: {result['seconds']:.2f} s, longest transaction "
+            f"{result['longest_transaction'] * 1000:.0f} ms in {result['transactions']} "
+            f"transactions, peak RSS {result['peak_rss_mb']:.0f} MB "
+            f"(before {result['rss_before_mb']:.0f} MB)",
+            flush=True,
+        )
 
     if "purge" in results:
         for other in ("raw", "django"):

@@ -14,8 +14,17 @@ registry.declare(
     name="organisation",
     account_path="pk",
     fields=[
-        "id", "name", "slug", "timezone", "language", "jurisdiction", "billing_email",
-        "billing_address", "country_code", "vat_id", "created_at",
+        "id",
+        "name",
+        "slug",
+        "timezone",
+        "language",
+        "jurisdiction",
+        "billing_email",
+        "billing_address",
+        "country_code",
+        "vat_id",
+        "created_at",
     ],
 )
 registry.declare(
@@ -25,7 +34,10 @@ registry.declare(
     # The member's email shows who the seat belongs to; the user row itself is shared
     # between organisations and is not part of one organisation's data.
     fields={
-        "id": "id", "user_id": "user_id", "user__email": "user_email", "role": "role",
+        "id": "id",
+        "user_id": "user_id",
+        "user__email": "user_email",
+        "role": "role",
         "created_at": "created_at",
     },
 )

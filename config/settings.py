@@ -142,6 +142,7 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
@@ -153,6 +154,8 @@ OFFBOARDING = {
     "CLOCK": os.environ.get("OFFBOARDING_CLOCK", "database"),
     "ACCOUNT_MODEL": "accounts.Organisation",
     "ADAPTER": "config.offboarding_adapter.DemoAdapter",
+    "DATA_REGISTRY": "config.offboarding_data.registry",
+    "REVOKERS": ["config.revokers.ApiKeyRevoker"],
 }
 
 # Sign-in through django-allauth with email and password only; the demo sends no
@@ -175,9 +178,37 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "offboarding": {"handlers": ["console"], "level": os.environ.get("OFFBOARDING_LOG_LEVEL", "INFO")},
+        "offboarding": {
+            "handlers": ["console"],
+            "level": os.environ.get("OFFBOARDING_LOG_LEVEL", "INFO"),
+        },
     },
 }
 
 # The demo product's own modules log under "config".
 LOGGING["loggers"]["config"] = {"handlers": ["console"], "level": "INFO"}
+
+# Single sign-on: the demo's own OpenID Connect identity provider under /o/
+# (django-oauth-toolkit) and django-allauth's openid_connect provider that logs in
+# through it. ``manage.py sso_setup`` writes the signing key and registers the client.
+from config.sso import idp as _sso_idp  # noqa: E402
+
+INSTALLED_APPS += [
+    "oauth2_provider",
+    "allauth.socialaccount.providers.openid_connect",
+    "config.sso",
+]
+OAUTH2_PROVIDER = _sso_idp.provider_settings(VAR_DIR)
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [_sso_idp.allauth_app()]}}
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+
+# Members of an account whose access has ended cannot log in (password or SSO), and
+# signed-in users of such an account only reach the offboarding portal.
+ACCOUNT_ADAPTER = "offboarding.allauth.OffboardingAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "offboarding.allauth.OffboardingSocialAccountAdapter"
+MIDDLEWARE += ["offboarding.middleware.ProductAccessMiddleware"]
+
+# Rows per purge transaction; the retention tests lower it to stop a purge midway.
+OFFBOARDING["PURGE_BATCH_SIZE"] = int(os.environ.get("OFFBOARDING_PURGE_BATCH_SIZE", "5000"))

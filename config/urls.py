@@ -11,4 +11,6 @@ urlpatterns = [
     path("app/", include("config.workspace.urls")),
     path("app/", include("config.accounts.urls")),
     path("api/", include("config.api.urls")),
+    # The demo identity provider for single sign-on.
+    path("o/", include("config.sso.urls")),
 ]

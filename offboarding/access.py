@@ -16,7 +16,9 @@ def latest_case(account_key: str) -> Any | None:
     """Return the account's most recently requested case, or None."""
     from offboarding.models import OffboardingCase
 
-    return OffboardingCase.objects.for_account(account_key).order_by("-requested_at", "-pk").first()
+    return (
+        OffboardingCase.objects.for_account(account_key).order_by("-requested_at", "-pk").first()
+    )
 
 
 def account_has_product_access(account_key: str, at: datetime | None = None) -> bool:

@@ -22,6 +22,8 @@ from django.utils.module_loading import import_string
 from offboarding.conf import app_settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.http import HttpRequest
 
     from offboarding.billing.base import BillingBackend
@@ -109,25 +111,80 @@ class DefaultOffboardingAdapter:
         """Return the retention window in days for ``account``; override for per-account policies."""
         return self.get_plan_retention_days(plan_code)
 
+    def get_contract_started_at(self, account: models.Model) -> datetime | None:
+        """Return when the account's contract began, which starts the withdrawal period.
+
+        The default reads the account's first subscription on the local ledger; a host
+        that bills elsewhere overrides this, and None offers no withdrawal flow.
+        """
+        from offboarding.models import LedgerSubscription
+
+        return (
+            LedgerSubscription.objects.filter(account_key=self.get_account_key(account))
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+
     def get_seller_details(self) -> PartyDetails:
         return PartyDetails(name=getattr(settings, "OFFBOARDING_SELLER_NAME", "") or "Seller")
 
     def get_buyer_details(self, account: models.Model) -> PartyDetails:
         emails = self.get_contact_emails(account)
-        return PartyDetails(name=self.get_account_label(account), email=emails[0] if emails else "")
+        return PartyDetails(
+            name=self.get_account_label(account), email=emails[0] if emails else ""
+        )
+
+    # Data
+
+    def get_data_registry(self) -> Any:
+        """Return the DataRegistry that declares which models hold an account's data.
+
+        Export and purge both read it. The default imports ``OFFBOARDING["DATA_REGISTRY"]``
+        (a dotted path to a registry instance); unset, it returns an empty registry.
+        """
+        from offboarding.registry import DataRegistry
+
+        path = app_settings.DATA_REGISTRY
+        return import_string(path) if path else DataRegistry()
 
     # Lifecycle callbacks, called after the matching transition commits.
 
     def on_access_restored(self, account: models.Model) -> None:
         """Give product access back after a reactivation; revoked API keys stay revoked."""
 
+    # Revocation and purge
+
+    def revoke_sso_connection(self, account: models.Model) -> int:
+        """Disable the account's own single sign-on connection at the boundary.
+
+        Override when accounts configure their own identity provider (an organisation's
+        SAML or OpenID Connect app); return how many connections were disabled. Must be
+        idempotent. The default has none to disable and returns 0.
+        """
+        return 0
+
+    def purge_account_row(self, account: models.Model) -> bool:
+        """Return whether the purge deletes the account row itself, after its data.
+
+        The default deletes it when the data registry declares the account model (an
+        organisation declared with ``account_path="pk"``), and keeps it otherwise. So with
+        the default registry, whose account is the user row that other apps reference
+        and that may carry staff rights, the user row stays and only declared data goes.
+        """
+        from offboarding.registry import get_registry
+
+        return get_registry().is_declared(type(account))
+
     def is_read_only(self, account: models.Model) -> bool:
         """Return whether the product should show ``account`` read-only (the data vault)."""
         from offboarding.models import OffboardingCase
 
-        return OffboardingCase.objects.vaulted_account_keys().filter(
-            account_key=self.get_account_key(account)
-        ).exists()
+        return (
+            OffboardingCase.objects.vaulted_account_keys()
+            .filter(account_key=self.get_account_key(account))
+            .exists()
+        )
 
 
 @lru_cache(maxsize=8)

@@ -10,3 +10,5 @@ class OffboardingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the system checks and the built-in step handlers.
         from offboarding import checks, handlers  # noqa: F401
+        from offboarding.exports import checks as export_checks  # noqa: F401
+        from offboarding.invoices import checks as invoice_checks  # noqa: F401

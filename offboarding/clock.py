@@ -33,9 +33,11 @@ def now() -> datetime:
 
     from offboarding.models import ClockState
 
-    row = ClockState.objects.filter(pk=ClockState.SINGLETON_ID).values_list(
-        "frozen_at", "offset"
-    ).first()
+    row = (
+        ClockState.objects.filter(pk=ClockState.SINGLETON_ID)
+        .values_list("frozen_at", "offset")
+        .first()
+    )
     if row is None:
         return wall
     frozen_at, offset = row

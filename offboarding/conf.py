@@ -53,8 +53,75 @@ DEFAULTS: dict[str, Any] = {
     "REAUTHENTICATION_MAX_AGE": 300,
     # STORAGES alias for export archives, invoices and certificates.
     "STORAGE_ALIAS": "default",
+    # Where the final invoice rounds tax to the currency's minor unit: "line" rounds each
+    # line's tax, "document" rounds once per tax rate over the whole invoice.
+    "INVOICE_ROUNDING": "line",
+    # Prefix of final invoice numbers; numbers run gapless per series and year.
+    "INVOICE_SERIES": "FIN",
+    # Dotted paths of the host's revokers, run at the boundary after the built-in ones
+    # (see offboarding.revocation).
+    "REVOKERS": [],
+    # Rows deleted per purge transaction, per model; each batch commits on its own.
+    "PURGE_BATCH_SIZE": 5000,
+    # Whether the purge also deletes the final invoice's stored PDF (the invoice row stays).
+    "PURGE_INVOICE_FILES": False,
+    # URL names (or "namespace:*") an account without product access may still open.
+    "NO_ACCESS_ALLOWED_URLS": [
+        "offboarding:*",
+        "account_logout",
+        "account_reauthenticate",
+        "account_login",
+        "socialaccount_reauthenticate",
+        "openid_connect_callback",
+        "openid_connect_login",
+        "javascript-catalog",
+        "set_language",
+        "account_request_reauthentication_code",
+        "account_confirm_reauthentication_code",
+    ],
     # Window after the boundary in which a reactivation counts as a win-back, in days.
     "WINBACK_WINDOW_DAYS": 90,
+    # Dotted path of the DataRegistry that declares the account's data (see
+    # offboarding.registry); None declares nothing, so exports are empty.
+    "DATA_REGISTRY": None,
+    # Export formats a customer may choose from: any of "csv", "json", "ndjson", "xlsx".
+    "EXPORT_FORMATS": ["csv", "json", "ndjson", "xlsx"],
+    # How long a ready export archive is kept before it is deleted.
+    "EXPORT_RETENTION": timedelta(days=7),
+    # Seconds a signed download link stays valid (it never outlives the archive).
+    "EXPORT_LINK_MAX_AGE": 3600,
+    # Rows fetched per database round trip when rows are read through the ORM.
+    "EXPORT_CHUNK_SIZE": 2000,
+    # zlib level of the archive's deflated files: 1 is fastest, 9 smallest.
+    "EXPORT_COMPRESSION_LEVEL": 1,
+    # Attempts before an export is marked failed and flagged for staff.
+    "EXPORT_MAX_ATTEMPTS": 5,
+    # First retry delay of a failed export; each further retry doubles it (at most 6 hours).
+    "EXPORT_RETRY_DELAY": timedelta(minutes=1),
+    # How long a worker may hold an export without a checkpoint before another takes over.
+    "EXPORT_LEASE": timedelta(minutes=10),
+    # Storage path prefix of export archives and their part files.
+    "EXPORT_STORAGE_PREFIX": "offboarding/exports",
+    # Whether downloads redirect to the storage's own URL (for S3 and the like) instead of
+    # streaming the archive through the app.
+    "EXPORT_DOWNLOAD_REDIRECT": False,
+    # Scheme, host and port that absolute links in emails start with (no trailing path).
+    "SITE_URL": "http://127.0.0.1:8000",
+    # A cadence notice due longer ago than this is not queued any more, so a new cadence
+    # step or a scheduler back from an outage does not mail about old events.
+    "NOTICE_CATCH_UP": timedelta(days=7),
+    # Attempts before an outbox message is marked failed and shown to staff.
+    "NOTICE_MAX_ATTEMPTS": 8,
+    # First retry delay of a failed send; each further retry doubles it (at most 6 hours).
+    "NOTICE_RETRY_DELAY": timedelta(minutes=1),
+    # How long a sender may hold claimed outbox messages before another may take them over.
+    "NOTICE_LEASE": timedelta(minutes=5),
+    # Outbox messages one sender claims per transaction (and sends over one connection).
+    "NOTICE_BATCH_SIZE": 50,
+    # Interval of the beat schedule that queues and sends due notices, in seconds.
+    "NOTICE_SEND_INTERVAL_SECONDS": 60,
+    # Templates that announce a renewal; never sent while a cancellation is pending.
+    "NOTICE_RENEWAL_TEMPLATES": ["renewal", "renewal_reminder", "plan_renews"],
 }
 
 

@@ -33,12 +33,26 @@ class CancelForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, period_end_label: str = "", ask_reason: bool = False,
-                 reasons: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        period_end_label: str = "",
+        ask_reason: bool = False,
+        reasons: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(END_OF_PERIOD, _("At the end of the paid period (%(date)s)") % {
-            "date": period_end_label,
-        } if period_end_label else _("At the end of the paid period"))]
+        choices = [
+            (
+                END_OF_PERIOD,
+                _("At the end of the paid period (%(date)s)")
+                % {
+                    "date": period_end_label,
+                }
+                if period_end_label
+                else _("At the end of the paid period"),
+            )
+        ]
         if app_settings.ALLOW_IMMEDIATE_CANCEL:
             choices.append((IMMEDIATELY, _("Immediately, with a refund of the unused time")))
         cast(forms.ChoiceField, self.fields["when"]).choices = choices
@@ -77,22 +91,33 @@ class SurveyForm(forms.Form):
     """The exit survey; every field is optional and skipping it is one button."""
 
     reason = forms.ChoiceField(
-        label=_("What is the main reason you are leaving?"), widget=forms.RadioSelect,
+        label=_("What is the main reason you are leaving?"),
+        widget=forms.RadioSelect,
         required=False,
     )
     comment = forms.CharField(
-        label=_("Anything else you would like us to know?"), required=False,
-        max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("Anything else you would like us to know?"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
     nps = forms.TypedChoiceField(
         label=_("How likely are you to recommend us to a friend or colleague?"),
         help_text=_("0 means not at all likely, 10 means extremely likely."),
         choices=[("", _("No answer"))] + [(str(score), str(score)) for score in range(11)],
-        coerce=int, empty_value=None, required=False, widget=forms.RadioSelect,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, reasons: list[tuple[str, str]] | None = None,
-                 questions: list[SurveyQuestion] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        reasons: list[tuple[str, str]] | None = None,
+        questions: list[SurveyQuestion] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         reason_field = cast(forms.ChoiceField, self.fields["reason"])
         reason_field.choices = reasons if reasons is not None else reason_choices()
@@ -109,7 +134,9 @@ class SurveyForm(forms.Form):
         if question.kind == SurveyQuestion.Kind.CHOICE:
             options = question.choice_options()
             return forms.ChoiceField(
-                label=question.text, required=False, widget=forms.RadioSelect,
+                label=question.text,
+                required=False,
+                widget=forms.RadioSelect,
                 choices=[(option, option) for option in options],
             )
         return forms.CharField(label=question.text, required=False, max_length=2000)

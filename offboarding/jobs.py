@@ -39,14 +39,36 @@ class ScanReport:
 def _due_kinds() -> list[tuple[str, Callable, str, Callable]]:
     """(name, queryset factory, order field, action) for each kind of due work."""
     return [
-        ("boundaries", lambda now: OffboardingCase.objects.boundary_due(now), "boundary_at",
-         lifecycle.reach_boundary),
-        ("pauses", lambda now: OffboardingCase.objects.pause_due(now), "pause_ends_at",
-         _end_pause),
-        ("purges", lambda now: OffboardingCase.objects.due_for_purge(now), "retention_ends_at",
-         lifecycle.start_purge),
-        ("abandoned", lambda now: OffboardingCase.objects.abandon_due(
-            now, app_settings.ABANDON_AFTER), "requested_at", lifecycle.abandon),
+        (
+            "boundaries",
+            lambda now: OffboardingCase.objects.boundary_due(now),
+            "boundary_at",
+            lifecycle.reach_boundary,
+        ),
+        (
+            "pauses",
+            lambda now: OffboardingCase.objects.pause_due(now),
+            "pause_ends_at",
+            _end_pause,
+        ),
+        (
+            "purges",
+            lambda now: OffboardingCase.objects.due_for_purge(now),
+            "retention_ends_at",
+            lifecycle.start_purge,
+        ),
+        (
+            "vault_boundaries",
+            lambda now: OffboardingCase.objects.vault_boundary_due(now),
+            "boundary_at",
+            lifecycle.reach_boundary_in_vault,
+        ),
+        (
+            "abandoned",
+            lambda now: OffboardingCase.objects.abandon_due(now, app_settings.ABANDON_AFTER),
+            "requested_at",
+            lifecycle.abandon,
+        ),
     ]
 
 
@@ -65,8 +87,10 @@ def claim_one(queryset_for: Callable, order_field: str, action: Callable) -> boo
     now = clock.now()
     with transaction.atomic():
         case = (
-            queryset_for(now).select_for_update(skip_locked=True)
-            .order_by(order_field, "pk").first()
+            queryset_for(now)
+            .select_for_update(skip_locked=True)
+            .order_by(order_field, "pk")
+            .first()
         )
         if case is None:
             return None
@@ -96,6 +120,14 @@ def scan_due_work(limit: int | None = None, *, run_steps: bool = True) -> ScanRe
         report.counts[name] = done
     if run_steps:
         report.counts["steps"] = steps.run_pending_steps(limit)
+    from offboarding.notices.jobs import process_due_notices
+
+    # Bounded, so one scan stays short; the send task of the beat schedule drains the rest.
+    report.counts.update(process_due_notices(max_messages=limit * 5))
+    from offboarding.exports import service as exports
+
+    report.counts["exports_expired"] = exports.expire_due_exports(limit)
+    report.counts["exports_queued"] = exports.queue_due_exports(limit)
     if any(report.counts.values()) or report.failures:
         logger.info("Due-work scan: %s", report)
     return report

@@ -47,20 +47,30 @@ class JurisdictionProfile:
 
 PROFILES: dict[str, JurisdictionProfile] = {
     "default": JurisdictionProfile(
-        name="default", label=_("Default"), offers_before_confirmation=True,
+        name="default",
+        label=_("Default"),
+        offers_before_confirmation=True,
         asks_reason_before_offers=True,
     ),
     "california": JurisdictionProfile(
-        name="california", label=_("California"), offers_before_confirmation=True,
+        name="california",
+        label=_("California"),
+        offers_before_confirmation=True,
         asks_reason_before_offers=True,
     ),
     "eu": JurisdictionProfile(
-        name="eu", label=_("European Union"), offers_before_confirmation=True,
-        asks_reason_before_offers=True, withdrawal_days=14,
+        name="eu",
+        label=_("European Union"),
+        offers_before_confirmation=True,
+        asks_reason_before_offers=True,
+        withdrawal_days=14,
     ),
     "de": JurisdictionProfile(
-        name="de", label=_("Germany"), offers_before_confirmation=False,
-        asks_reason_before_offers=False, withdrawal_days=14,
+        name="de",
+        label=_("Germany"),
+        offers_before_confirmation=False,
+        asks_reason_before_offers=False,
+        withdrawal_days=14,
         confirm_label=_("Cancel now"),
     ),
 }

@@ -31,7 +31,10 @@ logger = logging.getLogger(__name__)
 # States a case can be in once its boundary has passed: these are the "ended" cases that
 # the win-back rate counts, whatever happened to them afterwards.
 POST_BOUNDARY_STATES = (
-    CaseState.ENDED, CaseState.VAULTED, CaseState.REACTIVATED, CaseState.PURGED,
+    CaseState.ENDED,
+    CaseState.VAULTED,
+    CaseState.REACTIVATED,
+    CaseState.PURGED,
 )
 
 # On SQLite the export percentiles are computed in Python over at most this many rows
@@ -123,8 +126,10 @@ def reasons(period: Period) -> list[ReasonCount]:
     """
     labels = SurveyReason.objects.filter(code=OuterRef("reason_code")).values("label")[:1]
     rows = (
-        SurveyResponse.objects.filter(period.q("answered_at")).exclude(reason_code="")
-        .values_list("reason_code").annotate(count=Count("pk"), label=Subquery(labels))
+        SurveyResponse.objects.filter(period.q("answered_at"))
+        .exclude(reason_code="")
+        .values_list("reason_code")
+        .annotate(count=Count("pk"), label=Subquery(labels))
         .order_by("-count", "reason_code")
     )
     return [ReasonCount(code, label or code, count) for code, count, label in rows]
@@ -154,7 +159,9 @@ def winback_rate(period: Period) -> RateResult:
     """
     window = timedelta(days=int(app_settings.WINBACK_WINDOW_DAYS))
     ended = OffboardingCase.objects.filter(
-        period.q("boundary_at"), state__in=POST_BOUNDARY_STATES, boundary_at__lte=clock.now(),
+        period.q("boundary_at"),
+        state__in=POST_BOUNDARY_STATES,
+        boundary_at__lte=clock.now(),
     )
     counts = ended.aggregate(
         whole=Count("pk"),
@@ -190,7 +197,8 @@ def save_rate(period: Period) -> SaveRateResult:
     in_period = Q(case__requested_at__gte=period.start, case__requested_at__lt=period.end)
     accepted = OfferEvent.objects.filter(in_period, action=OfferEvent.Action.ACCEPTED)
     by_kind = (
-        accepted.values_list("kind").annotate(cases=Count("case_id", distinct=True))
+        accepted.values_list("kind")
+        .annotate(cases=Count("case_id", distinct=True))
         .order_by("-cases", "kind")
     )
     return SaveRateResult(
@@ -212,7 +220,9 @@ def cancellations_per_week(period: Period) -> list[tuple[date, int]]:
     rows = (
         OffboardingCase.objects.filter(period.q("confirmed_at"))
         .annotate(week=TruncWeek("confirmed_at", tzinfo=UTC))
-        .values_list("week").annotate(cancellations=Count("pk")).order_by("week")
+        .values_list("week")
+        .annotate(cancellations=Count("pk"))
+        .order_by("week")
     )
     counted = {_as_date(week): count for week, count in rows}
     first_monday = period.start.date() - timedelta(days=period.start.weekday())

@@ -35,17 +35,23 @@ def paused_recently(account_key: str) -> bool:
     """Return whether the account accepted a pause within ``PAUSE_COOLDOWN_DAYS``."""
     since = clock.now() - timedelta(days=int(app_settings.PAUSE_COOLDOWN_DAYS))
     return AuditEvent.objects.filter(
-        case__account_key=account_key, action="accept_save", data__offer="pause",
+        case__account_key=account_key,
+        action="accept_save",
+        data__offer="pause",
         occurred_at__gte=since,
     ).exists()
 
 
 def reason_of(case: OffboardingCase) -> str:
-    return SurveyResponse.objects.filter(case=case).values_list("reason_code", flat=True).first() or ""
+    return (
+        SurveyResponse.objects.filter(case=case).values_list("reason_code", flat=True).first()
+        or ""
+    )
 
 
-def eligible_offers(case: OffboardingCase, *, reason_code: str | None = None,
-                    any_reason: bool = False) -> list[OfferChoice]:
+def eligible_offers(
+    case: OffboardingCase, *, reason_code: str | None = None, any_reason: bool = False
+) -> list[OfferChoice]:
     """Return the active offers that fit the case's plan, reason, billing and history.
 
     With ``any_reason`` an offer limited to reasons counts as fitting, so the result
@@ -90,9 +96,13 @@ class _OfferContext:
     def downgrades(self) -> list[DowngradeOption]:
         if self._downgrades is None:
             try:
-                self._downgrades = self.billing.downgrade_options(self.case.account_key, clock.now())
+                self._downgrades = self.billing.downgrade_options(
+                    self.case.account_key, clock.now()
+                )
             except BillingError:
-                logger.warning("Downgrade options of case %s could not be read", self.case.public_id)
+                logger.warning(
+                    "Downgrade options of case %s could not be read", self.case.public_id
+                )
                 self._downgrades = []
         return self._downgrades
 
@@ -117,16 +127,22 @@ class _OfferContext:
 
 def offers_may_follow(account_key: str, plan_code: str) -> bool:
     """Return whether a new case of this account could be shown an offer before confirming."""
-    probe = OffboardingCase(account_key=account_key, plan_code=plan_code, state=CaseState.REQUESTED)
+    probe = OffboardingCase(
+        account_key=account_key, plan_code=plan_code, state=CaseState.REQUESTED
+    )
     return bool(eligible_offers(probe, any_reason=True))
 
 
-def record(case: OffboardingCase, offer: SaveOffer, action: str, detail: dict | None = None) -> None:
+def record(
+    case: OffboardingCase, offer: SaveOffer, action: str, detail: dict | None = None
+) -> None:
     """Write one offer event; the same action on the same offer is written once per case."""
     try:
         with transaction.atomic():
             OfferEvent.objects.get_or_create(
-                case=case, offer=offer, action=action,
+                case=case,
+                offer=offer,
+                action=action,
                 defaults={"kind": offer.kind, "detail": detail or {}, "at": clock.now()},
             )
     except IntegrityError:
@@ -139,8 +155,13 @@ def record_shown(case: OffboardingCase, choices: list[OfferChoice]) -> None:
     now = clock.now()
     OfferEvent.objects.bulk_create(
         [
-            OfferEvent(case=case, offer=choice.offer, kind=choice.offer.kind,
-                       action=OfferEvent.Action.SHOWN, at=now)
+            OfferEvent(
+                case=case,
+                offer=choice.offer,
+                kind=choice.offer.kind,
+                action=OfferEvent.Action.SHOWN,
+                at=now,
+            )
             for choice in choices
         ],
         ignore_conflicts=True,
@@ -153,7 +174,8 @@ def record_declined(case: OffboardingCase) -> int:
         "offer"
     )
     answered = set(
-        OfferEvent.objects.filter(case=case).exclude(action=OfferEvent.Action.SHOWN)
+        OfferEvent.objects.filter(case=case)
+        .exclude(action=OfferEvent.Action.SHOWN)
         .values_list("offer_id", flat=True)
     )
     declined = 0
@@ -164,8 +186,14 @@ def record_declined(case: OffboardingCase) -> int:
     return declined
 
 
-def accept(case: OffboardingCase, choice: OfferChoice, *, actor: Actor, days: int | None = None,
-           plan_code: str = "") -> OffboardingCase:
+def accept(
+    case: OffboardingCase,
+    choice: OfferChoice,
+    *,
+    actor: Actor,
+    days: int | None = None,
+    plan_code: str = "",
+) -> OffboardingCase:
     """Apply an accepted offer through the lifecycle and record it; raise if it does not fit."""
     offer = choice.offer
     if offer.kind == Kind.PAUSE:

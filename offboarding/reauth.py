@@ -42,7 +42,8 @@ def has_recent_reauthentication(request: HttpRequest) -> bool:
     if not getattr(request.user, "is_authenticated", False):
         return False
     times = [
-        record["at"] for record in _authentication_records(request)
+        record["at"]
+        for record in _authentication_records(request)
         if isinstance(record, dict) and isinstance(record.get("at"), int | float)
     ]
     if not times:

@@ -79,8 +79,7 @@ class DataSource:
         else:
             resolved = {lookup: lookup.replace("__", "_") for lookup in spec}
         return {
-            lookup: name for lookup, name in resolved.items()
-            if lookup not in self.exclude_fields
+            lookup: name for lookup, name in resolved.items() if lookup not in self.exclude_fields
         }
 
     def queryset(self, account_key: str) -> models.QuerySet:
@@ -100,7 +99,8 @@ class DataSource:
     def parent_models(self) -> set[type[models.Model]]:
         """Models this source's model points at through a foreign key or one-to-one field."""
         return {
-            model_field.related_model for model_field in self.model._meta.concrete_fields
+            model_field.related_model
+            for model_field in self.model._meta.concrete_fields
             if model_field.is_relation and model_field.related_model is not None
         }
 
@@ -166,8 +166,13 @@ class DataRegistry:
         if fields is not None and not isinstance(fields, Mapping):
             fields = list(fields)
         source = DataSource(
-            name=name, model_label=model, account_path=account_path, field_spec=fields,
-            exclude_fields=tuple(exclude_fields), file_fields=tuple(file_fields), label=label,
+            name=name,
+            model_label=model,
+            account_path=account_path,
+            field_spec=fields,
+            exclude_fields=tuple(exclude_fields),
+            file_fields=tuple(file_fields),
+            label=label,
         )
         self._sources.append(source)
         return source

@@ -24,11 +24,17 @@ case_transitioned = Signal()
 step_finished = Signal()
 
 
-def send_transition(case: OffboardingCase, action: str, from_state: str, to_state: str,
-                    actor: Actor, moment: str) -> None:
+def send_transition(
+    case: OffboardingCase, action: str, from_state: str, to_state: str, actor: Actor, moment: str
+) -> None:
     from offboarding.models import OffboardingCase
 
     case_transitioned.send(
-        sender=OffboardingCase, case=case, action=action, from_state=from_state,
-        to_state=to_state, actor=actor, moment=moment,
+        sender=OffboardingCase,
+        case=case,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        moment=moment,
     )

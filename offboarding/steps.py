@@ -127,17 +127,26 @@ def run_step(step: Any) -> bool:
     handler = handlers_for(step.moment).get(step.handler)
     try:
         if handler is None:
-            raise LookupError(f"No handler named {step.handler!r} is registered for {step.moment!r}.")
+            raise LookupError(
+                f"No handler named {step.handler!r} is registered for {step.moment!r}."
+            )
         result = handler(step.case, step) or {}
     except Exception as error:
-        logger.exception("Step %s of case %s failed (attempt %s)", step.handler, step.case.public_id,
-                         step.attempts)
+        logger.exception(
+            "Step %s of case %s failed (attempt %s)",
+            step.handler,
+            step.case.public_id,
+            step.attempts,
+        )
         _record_failure(step, error)
         return False
 
     finished = CaseStep.objects.filter(pk=step.pk, status=CaseStep.Status.RUNNING).update(
-        status=CaseStep.Status.DONE, finished_at=timezone.now(), result=result,
-        lease_expires_at=None, last_error="",
+        status=CaseStep.Status.DONE,
+        finished_at=timezone.now(),
+        result=result,
+        lease_expires_at=None,
+        last_error="",
     )
     if finished:
         step.refresh_from_db()
@@ -153,11 +162,15 @@ def _record_failure(step: Any, error: Exception) -> None:
     message = f"{type(error).__name__}: {error}"[:2000]
     if step.attempts >= app_settings.STEP_MAX_ATTEMPTS:
         CaseStep.objects.filter(pk=step.pk).update(
-            status=CaseStep.Status.FAILED, last_error=message, finished_at=timezone.now(),
+            status=CaseStep.Status.FAILED,
+            last_error=message,
+            finished_at=timezone.now(),
             lease_expires_at=None,
         )
         step.case.record(
-            "step_failed", actor=_system(), reason=message,
+            "step_failed",
+            actor=_system(),
+            reason=message,
             data={"moment": step.moment, "handler": step.handler, "attempts": step.attempts},
             needs_attention=True,
             attention_reason=f"{step.moment}: {step.handler} failed after {step.attempts} attempts",
@@ -170,7 +183,9 @@ def _record_failure(step: Any, error: Exception) -> None:
 
     delay = app_settings.STEP_RETRY_DELAY * (2 ** (step.attempts - 1))
     CaseStep.objects.filter(pk=step.pk).update(
-        status=CaseStep.Status.PENDING, last_error=message, lease_expires_at=None,
+        status=CaseStep.Status.PENDING,
+        last_error=message,
+        lease_expires_at=None,
         next_attempt_at=timezone.now() + min(delay, timedelta(hours=6)),
     )
 
@@ -180,7 +195,9 @@ def retry_step(step: Any) -> None:
     from offboarding.models import CaseStep
 
     CaseStep.objects.filter(pk=step.pk, status=CaseStep.Status.FAILED).update(
-        status=CaseStep.Status.PENDING, next_attempt_at=timezone.now(), attempts=0,
+        status=CaseStep.Status.PENDING,
+        next_attempt_at=timezone.now(),
+        attempts=0,
         finished_at=None,
     )
 

@@ -23,3 +23,31 @@ def run_case_steps(case_id: int) -> int:
     from offboarding import steps
 
     return steps.run_pending_steps(limit=50, case_id=case_id)
+
+
+@shared_task(name="offboarding.send_due_notices", ignore_result=True)
+def send_due_notices() -> dict[str, int]:
+    """Queue the due cadence notices and send the outbox; safe in several workers at once."""
+    from offboarding.conf import app_settings
+    from offboarding.notices.jobs import process_due_notices
+
+    # Bounded, so a worker returns to queueing the cadence between large batches.
+    return process_due_notices(max_messages=int(app_settings.NOTICE_BATCH_SIZE) * 20)
+
+
+@shared_task(bind=True, name="offboarding.export_account", ignore_result=True, max_retries=None)
+def export_account(self, export_id: int) -> None:
+    """Build one data export; a failed attempt is retried with a doubling delay."""
+    from offboarding.exports import service
+    from offboarding.models import DataExport
+
+    try:
+        service.run_export(export_id)
+    except Exception as error:
+        export = DataExport.objects.filter(pk=export_id).only("status", "next_attempt_at").first()
+        if export is None or export.status != "requested" or export.next_attempt_at is None:
+            return  # Failed for good (recorded and flagged for staff), or deleted.
+        from django.utils import timezone
+
+        countdown = max(0.0, (export.next_attempt_at - timezone.now()).total_seconds())
+        raise self.retry(exc=error, countdown=countdown) from error

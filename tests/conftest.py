@@ -48,8 +48,12 @@ def monthly_plan(db):
     from offboarding.models import Plan
 
     return Plan.objects.create(
-        code="team-monthly", name="Team (monthly)", amount=Decimal("30.00"), currency="EUR",
-        interval="month", tax_rate=Decimal("0"),
+        code="team-monthly",
+        name="Team (monthly)",
+        amount=Decimal("30.00"),
+        currency="EUR",
+        interval="month",
+        tax_rate=Decimal("0"),
     )
 
 
@@ -58,6 +62,9 @@ def yearly_plan(db):
     from offboarding.models import Plan
 
     return Plan.objects.create(
-        code="team-yearly", name="Team (yearly)", amount=Decimal("300.00"), currency="EUR",
+        code="team-yearly",
+        name="Team (yearly)",
+        amount=Decimal("300.00"),
+        currency="EUR",
         interval="year",
     )

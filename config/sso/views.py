@@ -37,9 +37,11 @@ def idp_login(request: HttpRequest) -> HttpResponse:
     form = IdPLoginForm(request.POST or None)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
-        user = get_user_model()._default_manager.filter(
-            email__iexact=form.cleaned_data["email"], is_active=True
-        ).first()
+        user = (
+            get_user_model()
+            ._default_manager.filter(email__iexact=form.cleaned_data["email"], is_active=True)
+            .first()
+        )
         if user is not None and user.check_password(form.cleaned_data["password"]):
             request.session[IDP_SESSION_KEY] = user.pk
             if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):

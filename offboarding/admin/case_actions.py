@@ -38,7 +38,9 @@ RESENDABLE = [OutboxStatus.FAILED, OutboxStatus.CANCELLED, OutboxStatus.SENT]
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), max_length=2000, strip=True,
+        label=_("Reason"),
+        max_length=2000,
+        strip=True,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Stored in the case's audit trail with your user id."),
     )
@@ -46,7 +48,9 @@ class ReasonForm(forms.Form):
 
 class ExtendRetentionForm(ReasonForm):
     days = forms.IntegerField(
-        label=_("Days"), min_value=1, max_value=3650,
+        label=_("Days"),
+        min_value=1,
+        max_value=3650,
         help_text=_("Days added to the end of the retention window."),
     )
 
@@ -55,13 +59,15 @@ class ExtendRetentionForm(ReasonForm):
 
 class PurgeNowForm(ReasonForm):
     confirm = forms.BooleanField(
-        label=_("I understand that the account's data is deleted for good."), required=True,
+        label=_("I understand that the account's data is deleted for good."),
+        required=True,
     )
 
 
 class ResendNoticeForm(ReasonForm):
     message = forms.ModelChoiceField(
-        label=_("Notice"), queryset=OutboxMessage.objects.none(),
+        label=_("Notice"),
+        queryset=OutboxMessage.objects.none(),
         help_text=_("A sent, failed or cancelled notice of this case; it is sent again."),
     )
 
@@ -122,7 +128,9 @@ def purge_now(case: OffboardingCase, *, actor: Actor, reason: str) -> Offboardin
 
         new_end = min(scheduled_end, now)
         locked.record(
-            "retention_ended_by_staff", actor=actor, reason=reason,
+            "retention_ended_by_staff",
+            actor=actor,
+            reason=reason,
             data={"from": scheduled_end.isoformat(), "to": new_end.isoformat()},
             retention_ends_at=new_end,
         )
@@ -137,7 +145,9 @@ def _extend(case: OffboardingCase, actor: Actor, data: dict[str, Any]) -> None:
 
 def _place_hold(case: OffboardingCase, actor: Actor, data: dict[str, Any]) -> None:
     if case.legal_hold:
-        raise IllegalTransition(case, "place_legal_hold", gettext("a legal hold is already in place"))
+        raise IllegalTransition(
+            case, "place_legal_hold", gettext("a legal hold is already in place")
+        )
     lifecycle.place_legal_hold(case, actor=actor, reason=data["reason"])
 
 
@@ -162,8 +172,9 @@ def _resend(case: OffboardingCase, actor: Actor, data: dict[str, Any]) -> None:
     with transaction.atomic():
         sending.resend(message, actor=actor)
         # The resend's own audit event carries no reason, so the staff reason follows it.
-        case.record("notice_resend_reason", actor=actor, reason=data["reason"],
-                    data={"key": message.key})
+        case.record(
+            "notice_resend_reason", actor=actor, reason=data["reason"], data={"key": message.key}
+        )
 
 
 def _purge(case: OffboardingCase, actor: Actor, data: dict[str, Any]) -> None:
@@ -179,7 +190,9 @@ def reissue_certificate(case: OffboardingCase, *, actor: Actor, reason: str) -> 
         raise IllegalTransition(case, "reissue_certificate", gettext("the account is not purged"))
     certificate = issue_certificate(case)
     case.record(
-        "deletion_certificate_reissued", actor=actor, reason=reason,
+        "deletion_certificate_reissued",
+        actor=actor,
+        reason=reason,
         data={"sha256": certificate.sha256, "times_issued": certificate.times_issued},
     )
 
@@ -192,40 +205,70 @@ ACTIONS: dict[str, CaseAction] = {
     action.name: action
     for action in [
         CaseAction(
-            "extend_retention", _("Extend the retention window"), MANAGE_RETENTION,
-            ExtendRetentionForm, _extend,
+            "extend_retention",
+            _("Extend the retention window"),
+            MANAGE_RETENTION,
+            ExtendRetentionForm,
+            _extend,
             offered=lambda case: case.state == CaseState.ENDED and case.purge_started_at is None,
         ),
         CaseAction(
-            "place_legal_hold", _("Place a legal hold"), MANAGE_RETENTION, ReasonForm,
+            "place_legal_hold",
+            _("Place a legal hold"),
+            MANAGE_RETENTION,
+            ReasonForm,
             _place_hold,
             offered=lambda case: not case.legal_hold and case.state != CaseState.PURGED,
         ),
         CaseAction(
-            "lift_legal_hold", _("Lift the legal hold"), MANAGE_RETENTION, ReasonForm,
-            _lift_hold, offered=lambda case: case.legal_hold,
+            "lift_legal_hold",
+            _("Lift the legal hold"),
+            MANAGE_RETENTION,
+            ReasonForm,
+            _lift_hold,
+            offered=lambda case: case.legal_hold,
         ),
         CaseAction(
-            "reactivate", _("Reactivate the account"), ACT_ON_CASE, ReasonForm, _reactivate,
+            "reactivate",
+            _("Reactivate the account"),
+            ACT_ON_CASE,
+            ReasonForm,
+            _reactivate,
             offered=lambda case: case.can("reactivate"),
         ),
         CaseAction(
-            "withdraw", _("Withdraw the pending cancellation"), ACT_ON_CASE, ReasonForm,
-            _withdraw, offered=lambda case: case.can("withdraw"),
+            "withdraw",
+            _("Withdraw the pending cancellation"),
+            ACT_ON_CASE,
+            ReasonForm,
+            _withdraw,
+            offered=lambda case: case.can("withdraw"),
         ),
         CaseAction(
-            "resend_notice", _("Send a notice again"), ACT_ON_CASE, ResendNoticeForm, _resend,
+            "resend_notice",
+            _("Send a notice again"),
+            ACT_ON_CASE,
+            ResendNoticeForm,
+            _resend,
             offered=lambda case: resendable_notices(case).exists(),
         ),
         CaseAction(
-            "purge_now", _("Purge now"), PURGE, PurgeNowForm, _purge,
+            "purge_now",
+            _("Purge now"),
+            PURGE,
+            PurgeNowForm,
+            _purge,
             offered=lambda case: purge_now_refusal(case) == "",
-            done_message=_("The purge has started. The case moves to purged when every purge "
-                           "step is done."),
+            done_message=_(
+                "The purge has started. The case moves to purged when every purge step is done."
+            ),
         ),
         CaseAction(
-            "reissue_certificate", _("Issue the deletion certificate again"),
-            MANAGE_RETENTION, ReasonForm, _reissue,
+            "reissue_certificate",
+            _("Issue the deletion certificate again"),
+            MANAGE_RETENTION,
+            ReasonForm,
+            _reissue,
             offered=lambda case: case.state == CaseState.PURGED,
         ),
     ]
@@ -237,8 +280,7 @@ def register_action(action: CaseAction) -> None:
     ACTIONS[action.name] = action
 
 
-def run_action(action: CaseAction, case: OffboardingCase, user: Any,
-               data: dict[str, Any]) -> str:
+def run_action(action: CaseAction, case: OffboardingCase, user: Any, data: dict[str, Any]) -> str:
     """Run ``action`` on ``case`` for staff ``user``; return "" or why it was rejected.
 
     A rejected action changes nothing: the workflows raise before they write.
@@ -247,8 +289,9 @@ def run_action(action: CaseAction, case: OffboardingCase, user: Any,
         action.run(case, Actor.staff(user), data)
     except (IllegalTransition, ValueError) as error:
         rejection = getattr(error, "why", None) or str(error)
-        logger.warning("Case %s: %s rejected for staff user %s", case.public_id, action.name,
-                       user.pk)
+        logger.warning(
+            "Case %s: %s rejected for staff user %s", case.public_id, action.name, user.pk
+        )
         return rejection
     logger.info("Case %s: %s by staff user %s", case.public_id, action.name, user.pk)
     return ""

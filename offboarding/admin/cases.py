@@ -142,12 +142,26 @@ class PurgeDateFilter(ClockDateFilter):
 @admin.register(OffboardingCase)
 class OffboardingCaseAdmin(admin.ModelAdmin):
     list_display = [
-        "account", "state", "boundary_at", "retention_ends_at", "reason", "nps_answer",
-        "legal_hold", "vaulted", "needs_attention", "requested_at",
+        "account",
+        "state",
+        "boundary_at",
+        "retention_ends_at",
+        "reason",
+        "nps_answer",
+        "legal_hold",
+        "vaulted",
+        "needs_attention",
+        "requested_at",
     ]
     list_filter = [
-        "state", BoundaryFilter, PurgeDateFilter, ReasonFilter, NpsFilter, "legal_hold",
-        VaultedFilter, "needs_attention",
+        "state",
+        BoundaryFilter,
+        PurgeDateFilter,
+        ReasonFilter,
+        NpsFilter,
+        "legal_hold",
+        VaultedFilter,
+        "needs_attention",
     ]
     search_fields = ["public_id__exact", "account_key__exact", "account_label__icontains"]
     search_help_text = _(
@@ -160,7 +174,11 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
     # Facet counts run one COUNT per filter choice over every case; too slow at scale.
     show_facets = admin.ShowFacets.NEVER
     actions = [
-        "extend_retention", "place_legal_hold", "lift_legal_hold", "reactivate", "withdraw",
+        "extend_retention",
+        "place_legal_hold",
+        "lift_legal_hold",
+        "reactivate",
+        "withdraw",
     ]
     change_form_template = "admin/offboarding/offboardingcase/change_form.html"
     change_list_template = "admin/offboarding/offboardingcase/change_list.html"
@@ -208,8 +226,9 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return annotate_case_list(super().get_queryset(request))
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet,
-                           search_term: str) -> tuple[QuerySet, bool]:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
         """Match a whole key or public id through their indexes before scanning names.
 
         A substring search on the name reads every case, so it runs only when the term is
@@ -227,28 +246,74 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
     # The fields staff read first; the rest sit in a collapsed fieldset so the timeline
     # below stays close to the top of the page.
     fieldsets = [
-        (None, {"fields": [
-            "account_label", "account_key", "public_id", "state", "saved_as", "plan_name",
-            "jurisdiction", "immediate",
-        ]}),
-        (_("Dates"), {"fields": [
-            "requested_at", "confirmed_at", "boundary_at", "ended_at", "retention_ends_at",
-            "vaulted_at", "purged_at",
-        ]}),
-        (_("Flags"), {"fields": [
-            "legal_hold", "legal_hold_reason", "needs_attention", "attention_reason",
-        ]}),
-        (_("Other fields"), {"classes": ["collapse"], "fields": [
-            "plan_code", "requested_by", "pause_ends_at", "retention_days",
-            "retention_starts_at", "purge_started_at", "closed_at", "updated_at",
-        ]}),
+        (
+            None,
+            {
+                "fields": [
+                    "account_label",
+                    "account_key",
+                    "public_id",
+                    "state",
+                    "saved_as",
+                    "plan_name",
+                    "jurisdiction",
+                    "immediate",
+                ]
+            },
+        ),
+        (
+            _("Dates"),
+            {
+                "fields": [
+                    "requested_at",
+                    "confirmed_at",
+                    "boundary_at",
+                    "ended_at",
+                    "retention_ends_at",
+                    "vaulted_at",
+                    "purged_at",
+                ]
+            },
+        ),
+        (
+            _("Flags"),
+            {
+                "fields": [
+                    "legal_hold",
+                    "legal_hold_reason",
+                    "needs_attention",
+                    "attention_reason",
+                ]
+            },
+        ),
+        (
+            _("Other fields"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "plan_code",
+                    "requested_by",
+                    "pause_ends_at",
+                    "retention_days",
+                    "retention_starts_at",
+                    "purge_started_at",
+                    "closed_at",
+                    "updated_at",
+                ],
+            },
+        ),
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in self.model._meta.concrete_fields]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
         case = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         if case is not None:
@@ -280,13 +345,21 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
 
         wrap = self.admin_site.admin_view
         return [
-            path("dashboard/", wrap(dashboard.DashboardView.as_view(model_admin=self)),
-                 name="offboarding_dashboard"),
-            path("dashboard/survey-answers.csv",
-                 wrap(dashboard.SurveyAnswersCsvView.as_view(model_admin=self)),
-                 name="offboarding_dashboard_survey_csv"),
-            path("<path:object_id>/action/<slug:name>/", wrap(self.case_action_view),
-                 name="offboarding_offboardingcase_action"),
+            path(
+                "dashboard/",
+                wrap(dashboard.DashboardView.as_view(model_admin=self)),
+                name="offboarding_dashboard",
+            ),
+            path(
+                "dashboard/survey-answers.csv",
+                wrap(dashboard.SurveyAnswersCsvView.as_view(model_admin=self)),
+                name="offboarding_dashboard_survey_csv",
+            ),
+            path(
+                "<path:object_id>/action/<slug:name>/",
+                wrap(self.case_action_view),
+                name="offboarding_offboardingcase_action",
+            ),
             *super().get_urls(),
         ]
 
@@ -347,22 +420,32 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
                     rejected.append(f"{case.account_label or case.account_key}: {rejection}")
                 else:
                     done += 1
-            self.message_user(request, _("%(action)s: %(count)d case(s) done.") % {
-                "action": action.label, "count": done}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(action)s: %(count)d case(s) done.") % {"action": action.label, "count": done},
+                messages.SUCCESS,
+            )
             for line in rejected:
-                self.message_user(request, _("Rejected, nothing changed: %(line)s") % {
-                    "line": line}, messages.WARNING)
+                self.message_user(
+                    request,
+                    _("Rejected, nothing changed: %(line)s") % {"line": line},
+                    messages.WARNING,
+                )
             return None
-        return TemplateResponse(request, "admin/offboarding/offboardingcase/action_form.html", {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": action.label,
-            "cases": list(queryset[:200]),
-            "selected": queryset.values_list("pk", flat=True),
-            "action": action,
-            "form": form,
-            "bulk_action": name,
-        })
+        return TemplateResponse(
+            request,
+            "admin/offboarding/offboardingcase/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": action.label,
+                "cases": list(queryset[:200]),
+                "selected": queryset.values_list("pk", flat=True),
+                "action": action,
+                "form": form,
+                "bulk_action": name,
+            },
+        )
 
     @admin.action(description=_("Extend the retention window"), permissions=["manage_retention"])
     def extend_retention(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -393,9 +476,9 @@ def annotate_case_list(queryset: QuerySet) -> QuerySet:
     them only for the rows of the page.
     """
     responses = SurveyResponse.objects.filter(case_id=OuterRef("pk"))
-    reason_labels = SurveyReason.objects.filter(
-        code=OuterRef("survey_reason_code")
-    ).values("label")[:1]
+    reason_labels = SurveyReason.objects.filter(code=OuterRef("survey_reason_code")).values(
+        "label"
+    )[:1]
     return queryset.annotate(
         survey_reason_code=Subquery(responses.values("reason_code")[:1]),
         survey_nps=Subquery(responses.values("nps")[:1]),
@@ -407,8 +490,16 @@ def annotate_case_list(queryset: QuerySet) -> QuerySet:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["case", "sequence", "occurred_at", "action", "from_state", "to_state",
-                    "actor_kind", "actor_id"]
+    list_display = [
+        "case",
+        "sequence",
+        "occurred_at",
+        "action",
+        "from_state",
+        "to_state",
+        "actor_kind",
+        "actor_id",
+    ]
     list_filter = ["action", "actor_kind"]
     search_fields = ["case__public_id__exact", "case__account_key__exact"]
     list_select_related = ["case"]
@@ -429,8 +520,15 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(CaseStep)
 class CaseStepAdmin(admin.ModelAdmin):
-    list_display = ["case", "moment", "handler", "status", "attempts", "next_attempt_at",
-                    "finished_at"]
+    list_display = [
+        "case",
+        "moment",
+        "handler",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "finished_at",
+    ]
     list_filter = ["status", "moment"]
     search_fields = ["case__public_id__exact", "case__account_key__exact", "handler"]
     list_select_related = ["case"]
@@ -453,32 +551,44 @@ class CaseStepAdmin(admin.ModelAdmin):
     def retry_failed_steps(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         form = case_actions.ReasonForm(request.POST if "apply" in request.POST else None)
         if "apply" not in request.POST or not form.is_valid():
-            return TemplateResponse(request, "admin/offboarding/casestep/retry_form.html", {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": _("Retry failed steps"),
-                "steps": list(queryset.select_related("case")[:200]),
-                "selected": queryset.values_list("pk", flat=True),
-                "form": form,
-            })
+            return TemplateResponse(
+                request,
+                "admin/offboarding/casestep/retry_form.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": _("Retry failed steps"),
+                    "steps": list(queryset.select_related("case")[:200]),
+                    "selected": queryset.values_list("pk", flat=True),
+                    "form": form,
+                },
+            )
 
         failed = list(queryset.filter(status=CaseStep.Status.FAILED).select_related("case"))
         for step in failed:
             retry_failed_step(step, user=request.user, reason=form.cleaned_data["reason"])
-        self.message_user(request, _("%(count)d failed step(s) queued again.") % {
-            "count": len(failed)}, messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(count)d failed step(s) queued again.") % {"count": len(failed)},
+            messages.SUCCESS,
+        )
         return None
 
 
 def retry_failed_step(step: CaseStep, *, user: Any, reason: str) -> None:
     """Queue a failed step again and audit it; clear the case's flag unless another failed."""
     steps.retry_step(step)
-    others_failed = CaseStep.objects.filter(
-        case_id=step.case_id, status=CaseStep.Status.FAILED
-    ).exclude(pk=step.pk).exists()
+    others_failed = (
+        CaseStep.objects.filter(case_id=step.case_id, status=CaseStep.Status.FAILED)
+        .exclude(pk=step.pk)
+        .exists()
+    )
     flags = {} if others_failed else {"needs_attention": False, "attention_reason": ""}
     step.case.record(
-        "step_retried", actor=Actor.staff(user), reason=reason,
-        data={"moment": step.moment, "handler": step.handler}, **flags,
+        "step_retried",
+        actor=Actor.staff(user),
+        reason=reason,
+        data={"moment": step.moment, "handler": step.handler},
+        **flags,
     )
     # The step is due at once; the next due-work scan (or a worker of the case) runs it.

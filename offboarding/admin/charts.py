@@ -71,8 +71,9 @@ class Chart:
         return _n(float(self.height) - 1)
 
 
-def horizontal_bars(title: str, items: Sequence[tuple[str, float, str]], *,
-                    empty_text: Any, css_class: str = "bar") -> Chart:
+def horizontal_bars(
+    title: str, items: Sequence[tuple[str, float, str]], *, empty_text: Any, css_class: str = "bar"
+) -> Chart:
     """Return one horizontal bar per (label, value, value text), scaled to the largest."""
     largest = max((value for _, value, _ in items), default=0)
     height = max(len(items), 1) * ROW_HEIGHT + 4
@@ -83,13 +84,22 @@ def horizontal_bars(title: str, items: Sequence[tuple[str, float, str]], *,
     for row, (label, value, value_text) in enumerate(items):
         top = row * ROW_HEIGHT + 2
         width = BAR_AREA_WIDTH * value / largest
-        chart.shapes.append(Shape(
-            label=label, value_text=value_text, css_class=css_class, x=_n(LABEL_WIDTH),
-            y=_n(top + (ROW_HEIGHT - BAR_HEIGHT) / 2), width=_n(width), height=_n(BAR_HEIGHT),
-            fill=FALLBACK_FILLS.get(css_class, FALLBACK_FILLS["bar"]),
-            label_x=_n(LABEL_WIDTH - 6), label_y=_n(top + ROW_HEIGHT / 2 + 4),
-            value_x=_n(LABEL_WIDTH + width + 6), value_y=_n(top + ROW_HEIGHT / 2 + 4),
-        ))
+        chart.shapes.append(
+            Shape(
+                label=label,
+                value_text=value_text,
+                css_class=css_class,
+                x=_n(LABEL_WIDTH),
+                y=_n(top + (ROW_HEIGHT - BAR_HEIGHT) / 2),
+                width=_n(width),
+                height=_n(BAR_HEIGHT),
+                fill=FALLBACK_FILLS.get(css_class, FALLBACK_FILLS["bar"]),
+                label_x=_n(LABEL_WIDTH - 6),
+                label_y=_n(top + ROW_HEIGHT / 2 + 4),
+                value_x=_n(LABEL_WIDTH + width + 6),
+                value_y=_n(top + ROW_HEIGHT / 2 + 4),
+            )
+        )
     return chart
 
 
@@ -105,14 +115,23 @@ def columns(title: str, items: Sequence[tuple[str, int]], *, empty_text: Any) ->
     for index, (label, value) in enumerate(items):
         height = (COLUMN_CHART_HEIGHT - 14) * value / largest
         left = index * slot
-        chart.shapes.append(Shape(
-            label=label, value_text=str(value), css_class="bar", x=_n(left + slot * 0.1),
-            y=_n(COLUMN_CHART_HEIGHT - height), width=_n(slot * 0.8), height=_n(height),
-            fill=FALLBACK_FILLS["bar"], label_x=_n(left + slot / 2),
-            label_y=_n(COLUMN_CHART_HEIGHT + 14), value_x=_n(left + slot / 2),
-            value_y=_n(COLUMN_CHART_HEIGHT - height - 3),
-            show_label=index % label_every == 0,
-        ))
+        chart.shapes.append(
+            Shape(
+                label=label,
+                value_text=str(value),
+                css_class="bar",
+                x=_n(left + slot * 0.1),
+                y=_n(COLUMN_CHART_HEIGHT - height),
+                width=_n(slot * 0.8),
+                height=_n(height),
+                fill=FALLBACK_FILLS["bar"],
+                label_x=_n(left + slot / 2),
+                label_y=_n(COLUMN_CHART_HEIGHT + 14),
+                value_x=_n(left + slot / 2),
+                value_y=_n(COLUMN_CHART_HEIGHT - height - 3),
+                show_label=index % label_every == 0,
+            )
+        )
     return chart
 
 
@@ -128,15 +147,32 @@ def stacked(title: str, parts: Sequence[tuple[str, int, str]], *, empty_text: An
     for row, (label, count, css_class) in enumerate(parts):
         part_width = width * count / total
         fill = FALLBACK_FILLS.get(css_class, FALLBACK_FILLS["bar"])
-        chart.shapes.append(Shape(
-            label=label, value_text=str(count), css_class=css_class, x=_n(left), y="0",
-            width=_n(part_width), height=_n(BAR_HEIGHT * 1.5), fill=fill,
-        ))
+        chart.shapes.append(
+            Shape(
+                label=label,
+                value_text=str(count),
+                css_class=css_class,
+                x=_n(left),
+                y="0",
+                width=_n(part_width),
+                height=_n(BAR_HEIGHT * 1.5),
+                fill=fill,
+            )
+        )
         legend_top = BAR_HEIGHT * 2 + row * ROW_HEIGHT
-        chart.legend.append(Shape(
-            label=label, value_text=f"{count} ({100 * count / total:.1f} %)",
-            css_class=css_class, x="0", y=_n(legend_top + 4), width="12", height="12",
-            fill=fill, label_x="18", label_y=_n(legend_top + 14),
-        ))
+        chart.legend.append(
+            Shape(
+                label=label,
+                value_text=f"{count} ({100 * count / total:.1f} %)",
+                css_class=css_class,
+                x="0",
+                y=_n(legend_top + 4),
+                width="12",
+                height="12",
+                fill=fill,
+                label_x="18",
+                label_y=_n(legend_top + 14),
+            )
+        )
         left += part_width
     return chart

@@ -38,7 +38,9 @@ MAX_RANGE_DAYS = 3 * 366
 
 class PeriodForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -75,18 +77,30 @@ def _percent_text(value: Any) -> str:
 
 def nps_panel(period: kpis.Period) -> Panel:
     result = kpis.nps(period)
-    chart = charts.stacked(str(_("NPS answers")), [
-        (str(_("promoters (9-10)")), result.promoters, "good"),
-        (str(_("passives (7-8)")), result.passives, "neutral"),
-        (str(_("detractors (0-6)")), result.detractors, "bad"),
-    ], empty_text=_("No NPS answer in this period."))
+    chart = charts.stacked(
+        str(_("NPS answers")),
+        [
+            (str(_("promoters (9-10)")), result.promoters, "good"),
+            (str(_("passives (7-8)")), result.passives, "neutral"),
+            (str(_("detractors (0-6)")), result.detractors, "bad"),
+        ],
+        empty_text=_("No NPS answer in this period."),
+    )
     return Panel(
-        "nps", _("Offboarding NPS"), "–" if result.score is None else str(result.score),
-        figures=[(_("answers"), result.answers), (_("promoters"), result.promoters),
-                 (_("passives"), result.passives), (_("detractors"), result.detractors)],
+        "nps",
+        _("Offboarding NPS"),
+        "–" if result.score is None else str(result.score),
+        figures=[
+            (_("answers"), result.answers),
+            (_("promoters"), result.promoters),
+            (_("passives"), result.passives),
+            (_("detractors"), result.detractors),
+        ],
         chart=chart,
-        note=_("Promoters minus detractors, in percent of the answers given in the period, "
-               "rounded half away from zero to a whole number."),
+        note=_(
+            "Promoters minus detractors, in percent of the answers given in the period, "
+            "rounded half away from zero to a whole number."
+        ),
     )
 
 
@@ -95,29 +109,43 @@ def reasons_panel(period: kpis.Period) -> Panel:
     total = sum(row.count for row in rows)
     chart = charts.horizontal_bars(
         str(_("Reasons")),
-        [(row.label, row.count, f"{row.count} ({kpis.percent(row.count, total)} %)")
-         for row in rows],
+        [
+            (row.label, row.count, f"{row.count} ({kpis.percent(row.count, total)} %)")
+            for row in rows
+        ],
         empty_text=_("No reason given in this period."),
     )
     return Panel(
-        "reasons", _("Reasons for leaving"), str(total),
+        "reasons",
+        _("Reasons for leaving"),
+        str(total),
         figures=[(_("surveys with a reason"), total), (_("distinct reasons"), len(rows))],
-        chart=chart, note=_("Reasons chosen in exit surveys answered in the period."),
+        chart=chart,
+        note=_("Reasons chosen in exit surveys answered in the period."),
     )
 
 
 def winback_panel(period: kpis.Period) -> Panel:
     result = kpis.winback_rate(period)
-    chart = charts.stacked(str(_("Win-back")), [
-        (str(_("won back")), result.part, "good"),
-        (str(_("not won back")), result.whole - result.part, "neutral"),
-    ], empty_text=_("No case ended in this period."))
+    chart = charts.stacked(
+        str(_("Win-back")),
+        [
+            (str(_("won back")), result.part, "good"),
+            (str(_("not won back")), result.whole - result.part, "neutral"),
+        ],
+        empty_text=_("No case ended in this period."),
+    )
     return Panel(
-        "winback", _("Win-back rate"), _percent_text(result.percent),
+        "winback",
+        _("Win-back rate"),
+        _percent_text(result.percent),
         figures=[(_("cases ended"), result.whole), (_("reactivated in the window"), result.part)],
         chart=chart,
-        note=_("Reactivated within %(days)s days of the boundary, over the cases whose "
-               "boundary falls in the period.") % {"days": app_settings.WINBACK_WINDOW_DAYS},
+        note=_(
+            "Reactivated within %(days)s days of the boundary, over the cases whose "
+            "boundary falls in the period."
+        )
+        % {"days": app_settings.WINBACK_WINDOW_DAYS},
     )
 
 
@@ -130,7 +158,9 @@ def save_rate_panel(period: kpis.Period) -> Panel:
         empty_text=_("No offer accepted in this period."),
     )
     return Panel(
-        "save", _("Save rate"), _percent_text(result.percent),
+        "save",
+        _("Save rate"),
+        _percent_text(result.percent),
         figures=[(_("flows started"), result.flows), (_("saved by an offer"), result.saved)],
         chart=chart,
         note=_("Cases requested in the period that accepted an offer, over all cases requested."),
@@ -146,12 +176,20 @@ def cancellations_panel(period: kpis.Period) -> Panel:
         empty_text=_("No cancellation confirmed in this period."),
     )
     busiest = max(weeks, key=lambda week: week[1]) if total else None
-    figures: list[tuple[Any, Any]] = [(_("cancellations confirmed"), total),
-                                      (_("weeks"), len(weeks))]
+    figures: list[tuple[Any, Any]] = [
+        (_("cancellations confirmed"), total),
+        (_("weeks"), len(weeks)),
+    ]
     if busiest:
         figures.append((_("busiest week"), f"{date_format(busiest[0])}: {busiest[1]}"))
-    return Panel("cancellations", _("Cancellations per week"), str(total), figures=figures,
-                 chart=chart, note=_("Weeks start on Monday (UTC)."))
+    return Panel(
+        "cancellations",
+        _("Cancellations per week"),
+        str(total),
+        figures=figures,
+        chart=chart,
+        note=_("Weeks start on Monday (UTC)."),
+    )
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -174,12 +212,17 @@ def export_panel(period: kpis.Period) -> Panel:
     ]
     chart = charts.horizontal_bars(
         str(_("Time to export")),
-        [(label, value.total_seconds(), format_duration(value))
-         for label, value in items if value is not None],
+        [
+            (label, value.total_seconds(), format_duration(value))
+            for label, value in items
+            if value is not None
+        ],
         empty_text=_("No export requested in this period."),
     )
     return Panel(
-        "exports", _("Time to export"), format_duration(result.to_ready.median),
+        "exports",
+        _("Time to export"),
+        format_duration(result.to_ready.median),
         figures=[
             (_("exports requested"), result.requested),
             (_("ready"), result.to_ready.count),
@@ -193,23 +236,38 @@ def export_panel(period: kpis.Period) -> Panel:
 
 def deletions_panel(period: kpis.Period) -> Panel:
     result = kpis.deletions_on_schedule(period)
-    chart = charts.stacked(str(_("Deletions")), [
-        (str(_("on the scheduled day")), result.on_day, "good"),
-        (str(_("late")), result.late, "bad"),
-        (str(_("early")), result.early, "neutral"),
-    ], empty_text=_("No account purged in this period."))
+    chart = charts.stacked(
+        str(_("Deletions")),
+        [
+            (str(_("on the scheduled day")), result.on_day, "good"),
+            (str(_("late")), result.late, "bad"),
+            (str(_("early")), result.early, "neutral"),
+        ],
+        empty_text=_("No account purged in this period."),
+    )
     return Panel(
-        "deletions", _("Deletions on the scheduled day"), _percent_text(result.percent),
-        figures=[(_("accounts purged"), result.purged), (_("on the day"), result.on_day),
-                 (_("late"), result.late), (_("early"), result.early)],
+        "deletions",
+        _("Deletions on the scheduled day"),
+        _percent_text(result.percent),
+        figures=[
+            (_("accounts purged"), result.purged),
+            (_("on the day"), result.on_day),
+            (_("late"), result.late),
+            (_("early"), result.early),
+        ],
         chart=chart,
         note=_("The UTC day of the purge compared with the day the retention window ended."),
     )
 
 
 PANELS = [
-    nps_panel, winback_panel, save_rate_panel, cancellations_panel, reasons_panel,
-    export_panel, deletions_panel,
+    nps_panel,
+    winback_panel,
+    save_rate_panel,
+    cancellations_panel,
+    reasons_panel,
+    export_panel,
+    deletions_panel,
 ]
 
 
@@ -264,8 +322,15 @@ def spreadsheet_safe(value: object) -> object:
 
 
 SURVEY_CSV_HEADER = [
-    "case", "account_key", "account_label", "answered_at", "skipped", "reason_code",
-    "nps", "comment", "answers",
+    "case",
+    "account_key",
+    "account_label",
+    "answered_at",
+    "skipped",
+    "reason_code",
+    "nps",
+    "comment",
+    "answers",
 ]
 
 
@@ -275,8 +340,10 @@ class SurveyAnswersCsvView(View):
     model_admin: Any = None
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
-        if not (self.model_admin.has_view_permission(request)
-                and request.user.has_perm("offboarding.view_surveyresponse")):
+        if not (
+            self.model_admin.has_view_permission(request)
+            and request.user.has_perm("offboarding.view_surveyresponse")
+        ):
             raise PermissionDenied
         form = PeriodForm(request.GET)
         if not form.is_valid():
@@ -286,11 +353,20 @@ class SurveyAnswersCsvView(View):
             )
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         period = kpis.Period.from_dates(start, end)
-        rows = SurveyResponse.objects.filter(period.q("answered_at")).order_by(
-            "answered_at", "pk"
-        ).values_list(
-            "case__public_id", "case__account_key", "case__account_label", "answered_at",
-            "skipped", "reason_code", "nps", "comment", "answers",
+        rows = (
+            SurveyResponse.objects.filter(period.q("answered_at"))
+            .order_by("answered_at", "pk")
+            .values_list(
+                "case__public_id",
+                "case__account_key",
+                "case__account_label",
+                "answered_at",
+                "skipped",
+                "reason_code",
+                "nps",
+                "comment",
+                "answers",
+            )
         )
         writer = csv.writer(Echo())
 
@@ -308,6 +384,7 @@ class SurveyAnswersCsvView(View):
         response["Content-Disposition"] = (
             f'attachment; filename="survey-answers-{start.isoformat()}-{end.isoformat()}.csv"'
         )
-        logger.info("Survey CSV streamed for %s to %s by staff user %s", start, end,
-                    request.user.pk)
+        logger.info(
+            "Survey CSV streamed for %s to %s by staff user %s", start, end, request.user.pk
+        )
         return response

@@ -17,8 +17,19 @@ from offboarding.models import Actor, DataExport, ExportFormat, OffboardingCase
 class DataExportAdmin(admin.ModelAdmin):
     """Exports as a record: staff read them here and start new ones from a case."""
 
-    list_display = ["short_token", "account_key", "status", "progress", "formats", "requested_at",
-                    "ready_at", "first_downloaded_at", "file_count", "size_bytes", "attempts"]
+    list_display = [
+        "short_token",
+        "account_key",
+        "status",
+        "progress",
+        "formats",
+        "requested_at",
+        "ready_at",
+        "first_downloaded_at",
+        "file_count",
+        "size_bytes",
+        "attempts",
+    ]
     list_filter = ["status", "requested_by_kind"]
     search_fields = ["account_key", "token", "case__public_id"]
     date_hierarchy = "requested_at"
@@ -45,7 +56,9 @@ class DataExportAdmin(admin.ModelAdmin):
 
 class StartExportForm(ReasonForm):
     formats = forms.MultipleChoiceField(
-        label=_("Formats"), choices=ExportFormat.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("Formats"),
+        choices=ExportFormat.choices,
+        widget=forms.CheckboxSelectMultiple,
         initial=["csv", "json"],
     )
 
@@ -55,14 +68,22 @@ class StartExportForm(ReasonForm):
 def _start_export(case: OffboardingCase, actor: Actor, data: dict[str, Any]) -> None:
     from offboarding.exports import service
 
-    service.request_export(case.account_key, list(data["formats"]), actor=actor, case=case,
-                           reason=data["reason"])
+    service.request_export(
+        case.account_key, list(data["formats"]), actor=actor, case=case, reason=data["reason"]
+    )
 
 
-register_action(CaseAction(
-    name="start_export", label=_("Start a data export for the customer"),
-    permission=ACT_ON_CASE, form_class=StartExportForm, run=_start_export,
-    offered=lambda case: case.purge_started_at is None,
-    done_message=_("The export has started. The customer downloads it from the portal once "
-                   "it is ready; its progress is listed under Data exports."),
-))
+register_action(
+    CaseAction(
+        name="start_export",
+        label=_("Start a data export for the customer"),
+        permission=ACT_ON_CASE,
+        form_class=StartExportForm,
+        run=_start_export,
+        offered=lambda case: case.purge_started_at is None,
+        done_message=_(
+            "The export has started. The customer downloads it from the portal once "
+            "it is ready; its progress is listed under Data exports."
+        ),
+    )
+)

@@ -35,7 +35,8 @@ def _offboarding_permissions() -> list[Permission]:
 def customer_success_permissions() -> list[Permission]:
     """View every offboarding model, manage retention and act on cases."""
     return [
-        permission for permission in _offboarding_permissions()
+        permission
+        for permission in _offboarding_permissions()
         if permission.codename.startswith("view_")
         or permission.codename in (MANAGE_RETENTION, ACT_ON_CASE)
     ]
@@ -49,7 +50,8 @@ def administrator_permissions() -> list[Permission]:
     return [
         *customer_success_permissions(),
         *(
-            permission for permission in _offboarding_permissions()
+            permission
+            for permission in _offboarding_permissions()
             if permission.codename == PURGE or permission.codename in editable
         ),
     ]

@@ -19,8 +19,17 @@ ACT_ON_CASE = "offboarding.act_on_offboardingcase"
 
 @admin.register(CadenceStep)
 class CadenceStepAdmin(admin.ModelAdmin):
-    list_display = ["code", "trigger", "direction", "offset", "unit", "template", "required",
-                    "active", "position"]
+    list_display = [
+        "code",
+        "trigger",
+        "direction",
+        "offset",
+        "unit",
+        "template",
+        "required",
+        "active",
+        "position",
+    ]
     list_editable = ["active", "position"]
     list_filter = ["trigger", "required", "active"]
     search_fields = ["code", "template"]
@@ -34,8 +43,18 @@ class CadenceStepAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["key", "case", "template", "required", "status", "attempts", "due_at",
-                    "next_attempt_at", "sent_at", "short_error"]
+    list_display = [
+        "key",
+        "case",
+        "template",
+        "required",
+        "status",
+        "attempts",
+        "due_at",
+        "next_attempt_at",
+        "sent_at",
+        "short_error",
+    ]
     list_filter = ["status", "required", "template"]
     search_fields = ["case__public_id__exact", "case__account_key__exact", "key"]
     list_select_related = ["case"]
@@ -43,9 +62,23 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["send_again"]
     readonly_fields = [
-        "case", "key", "step", "anchor_at", "template", "context", "attachments", "required",
-        "status", "due_at", "attempts", "next_attempt_at", "last_error", "message_id",
-        "cancel_reason", "created_at", "sent_at",
+        "case",
+        "key",
+        "step",
+        "anchor_at",
+        "template",
+        "context",
+        "attachments",
+        "required",
+        "status",
+        "due_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "message_id",
+        "cancel_reason",
+        "created_at",
+        "sent_at",
     ]
     exclude = ["delivered_to"]
 
@@ -77,14 +110,22 @@ class OutboxMessageAdmin(admin.ModelAdmin):
                 continue
             sending.resend(message, actor=Actor.staff(request.user))
             queued += 1
-        self.message_user(request, ngettext(
-            "%(count)d message queued to be sent again.",
-            "%(count)d messages queued to be sent again.", queued,
-        ) % {"count": queued}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message queued to be sent again.",
+                "%(count)d messages queued to be sent again.",
+                queued,
+            )
+            % {"count": queued},
+            messages.SUCCESS,
+        )
         if queued < len(chosen):
-            self.message_user(request, _(
-                "Pending messages and messages being sent were left as they are."
-            ), messages.WARNING)
+            self.message_user(
+                request,
+                _("Pending messages and messages being sent were left as they are."),
+                messages.WARNING,
+            )
 
 
 @admin.register(NoticeUnsubscribe)

@@ -19,8 +19,17 @@ from offboarding.models.portal import (
 
 @admin.register(SaveOffer)
 class SaveOfferAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "pause_days", "discount_percent", "discount_months",
-                    "plan_codes", "reason_codes", "active", "order"]
+    list_display = [
+        "__str__",
+        "kind",
+        "pause_days",
+        "discount_percent",
+        "discount_months",
+        "plan_codes",
+        "reason_codes",
+        "active",
+        "order",
+    ]
     list_editable = ["active", "order"]
     list_filter = ["kind", "active"]
     fieldsets = [

@@ -13,6 +13,10 @@ logger = logging.getLogger(__name__)
 def preview(case: OffboardingCase) -> DryRun:
     """Count, per data source in purge order, the rows the purge would delete; delete nothing."""
     report = dry_run(case)
-    logger.info("Case %s: purge preview counted %s rows and %s files", case.public_id,
-                report.total, report.files)
+    logger.info(
+        "Case %s: purge preview counted %s rows and %s files",
+        case.public_id,
+        report.total,
+        report.files,
+    )
     return report

@@ -59,8 +59,13 @@ class PurgeProgressAdmin(ReadOnlyAdmin):
 
 @admin.register(Tombstone)
 class TombstoneAdmin(ReadOnlyAdmin):
-    list_display = ["case_public_id", "purge_started_at", "purged_at", "account_row_deleted",
-                    "reapplied_at"]
+    list_display = [
+        "case_public_id",
+        "purge_started_at",
+        "purged_at",
+        "account_row_deleted",
+        "reapplied_at",
+    ]
     search_fields = ["case_public_id", "account_key_hash"]
 
 
@@ -76,16 +81,23 @@ class DeletionCertificateAdmin(ReadOnlyAdmin):
     def downloads(self, certificate: DeletionCertificate) -> str:
         return format_html(
             '<a href="{}">PDF</a> · <a href="{}">JSON</a>',
-            reverse("admin:offboarding_deletioncertificate_download", args=[certificate.pk, "pdf"]),
-            reverse("admin:offboarding_deletioncertificate_download", args=[certificate.pk, "json"]),
+            reverse(
+                "admin:offboarding_deletioncertificate_download", args=[certificate.pk, "pdf"]
+            ),
+            reverse(
+                "admin:offboarding_deletioncertificate_download", args=[certificate.pk, "json"]
+            ),
         )
 
     def get_urls(self) -> list:
         urls = super().get_urls()
         download = self.admin_site.admin_view(self.download_view)
         return [
-            path("<int:pk>/download/<str:kind>/", download,
-                 name="offboarding_deletioncertificate_download"),
+            path(
+                "<int:pk>/download/<str:kind>/",
+                download,
+                name="offboarding_deletioncertificate_download",
+            ),
             *urls,
         ]
 
@@ -99,10 +111,15 @@ class DeletionCertificateAdmin(ReadOnlyAdmin):
         storage = storages[app_settings.STORAGE_ALIAS]
         if not name or not storage.exists(name):
             raise Http404(_("The certificate file is missing; use “Issue again” to rewrite it."))
-        logger.info("Staff user %s downloaded the %s certificate of case %s", request.user.pk,
-                    kind, certificate.case.public_id)
+        logger.info(
+            "Staff user %s downloaded the %s certificate of case %s",
+            request.user.pk,
+            kind,
+            certificate.case.public_id,
+        )
         return FileResponse(
-            storage.open(name, "rb"), as_attachment=True,
+            storage.open(name, "rb"),
+            as_attachment=True,
             filename=f"deletion-certificate-{certificate.case.public_id}.{kind}",
             content_type="application/pdf" if kind == "pdf" else "application/json",
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -41,6 +41,56 @@ class DowngradeOption:
     interval: str
 
 
+@dataclass(frozen=True)
+class StatementLine:
+    """A charge or credit of the last period; positive charges, negative credits."""
+
+    kind: str
+    description: str
+    amount: Decimal
+    tax_rate: Decimal = Decimal("0")
+    quantity: Decimal = Decimal("1")
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatementPayment:
+    """Money that moved: a payment received or a refund paid out, as a positive amount."""
+
+    description: str
+    amount: Decimal
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class ClosedItem:
+    """A subscription item that ends, with the moment it ends."""
+
+    reference: str
+    description: str
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class ClosingStatement:
+    """The last period of an ended subscription, as the billing system records it.
+
+    ``prices_include_tax`` is True when line amounts are gross (tax included) and False
+    when they are net.
+    """
+
+    account_key: str
+    currency: str
+    lines: list[StatementLine] = field(default_factory=list)
+    payments: list[StatementPayment] = field(default_factory=list)
+    refunds: list[StatementPayment] = field(default_factory=list)
+    closed_items: list[ClosedItem] = field(default_factory=list)
+    prices_include_tax: bool = True
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+
+
 class BillingBackend:
     """Base class of billing backends; each method acts on one account, by its key.
 
@@ -67,7 +117,9 @@ class BillingBackend:
     def resume(self, account_key: str, now: datetime) -> None:
         raise NotImplementedError
 
-    def apply_discount(self, account_key: str, *, percent: int, months: int, now: datetime) -> None:
+    def apply_discount(
+        self, account_key: str, *, percent: int, months: int, now: datetime
+    ) -> None:
         raise BillingError("This billing backend does not offer discounts.")
 
     def downgrade_options(self, account_key: str, now: datetime) -> list[DowngradeOption]:
@@ -77,4 +129,9 @@ class BillingBackend:
         raise BillingError("This billing backend does not offer downgrades.")
 
     def reactivate(self, account_key: str, *, plan_code: str | None, now: datetime) -> None:
+        raise NotImplementedError
+
+    def closing_statement(self, account_key: str, now: datetime) -> ClosingStatement:
+        """Return the last period's charges, credits, payments and refunds for the final
+        invoice, and the subscription items that end; called at the boundary."""
         raise NotImplementedError

@@ -11,18 +11,22 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import models, transaction
 
 from offboarding.billing import periods
 from offboarding.billing.base import (
     BillingBackend,
     BillingError,
+    ClosedItem,
+    ClosingStatement,
     DowngradeOption,
     NoSubscription,
+    StatementLine,
+    StatementPayment,
     SubscriptionInfo,
 )
-from offboarding.money import quantize
 from offboarding.models import LedgerEntry, LedgerSubscription, Plan
+from offboarding.money import quantize
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +40,9 @@ class LocalLedgerBackend(BillingBackend):
 
     # Subscriptions
 
-    def subscribe(self, account_key: str, plan_code: str, anchor_at: datetime,
-                  *, trial: bool = True) -> LedgerSubscription:
+    def subscribe(
+        self, account_key: str, plan_code: str, anchor_at: datetime, *, trial: bool = True
+    ) -> LedgerSubscription:
         """Start a subscription anchored at ``anchor_at``; a second trial is never given."""
         plan = self._plan(plan_code)
         with transaction.atomic():
@@ -46,7 +51,9 @@ class LocalLedgerBackend(BillingBackend):
             ).first()
             if existing is not None:
                 if existing.plan_id != plan.pk:
-                    raise BillingError(f"Account {account_key} already has an active subscription.")
+                    raise BillingError(
+                        f"Account {account_key} already has an active subscription."
+                    )
                 return existing
             had_trial = LedgerSubscription.objects.filter(
                 account_key=account_key, trial_ends_at__isnull=False
@@ -55,8 +62,11 @@ class LocalLedgerBackend(BillingBackend):
             if trial and plan.trial_days and not had_trial:
                 trial_ends_at = anchor_at + timedelta(days=plan.trial_days)
             subscription = LedgerSubscription.objects.create(
-                account_key=account_key, plan=plan, anchor_at=anchor_at,
-                trial_ends_at=trial_ends_at, created_at=anchor_at,
+                account_key=account_key,
+                plan=plan,
+                anchor_at=anchor_at,
+                trial_ends_at=trial_ends_at,
+                created_at=anchor_at,
             )
         logger.info("Ledger subscription %s started for account %s", subscription.pk, account_key)
         return subscription
@@ -93,10 +103,15 @@ class LocalLedgerBackend(BillingBackend):
         description = f"{plan.name}, {current.start:%Y-%m-%d} to {current.end:%Y-%m-%d}"
         for kind, signed in ((Kind.PERIOD, amount), (Kind.PAYMENT, -amount)):
             LedgerEntry.objects.get_or_create(
-                subscription=subscription, kind=kind, period_start=current.start,
+                subscription=subscription,
+                kind=kind,
+                period_start=current.start,
                 defaults={
-                    "description": description, "amount": signed, "currency": plan.currency,
-                    "tax_rate": plan.tax_rate, "period_end": current.end,
+                    "description": description,
+                    "amount": signed,
+                    "currency": plan.currency,
+                    "tax_rate": plan.tax_rate,
+                    "period_end": current.end,
                     "occurred_at": current.start,
                 },
             )
@@ -110,9 +125,11 @@ class LocalLedgerBackend(BillingBackend):
         subscription = self._active(account_key)
         self.materialise(subscription, now)
         current = periods.period_at(subscription.anchor_at, subscription.plan.interval, now)
-        paused_until = subscription.pause_ends_at if (
-            subscription.pause_ends_at and subscription.pause_ends_at > now
-        ) else None
+        paused_until = (
+            subscription.pause_ends_at
+            if (subscription.pause_ends_at and subscription.pause_ends_at > now)
+            else None
+        )
         return SubscriptionInfo(
             reference=f"ledger-{subscription.pk}",
             plan_code=subscription.plan.code,
@@ -141,8 +158,9 @@ class LocalLedgerBackend(BillingBackend):
             subscription.save(update_fields=["cancel_at"])
         return now
 
-    def _credit_unused_time(self, subscription: LedgerSubscription, current: periods.Period,
-                            now: datetime) -> None:
+    def _credit_unused_time(
+        self, subscription: LedgerSubscription, current: periods.Period, now: datetime
+    ) -> None:
         """Credit and refund the unused part of the paid current period, pro rata by time."""
         charge = LedgerEntry.objects.filter(
             subscription=subscription, kind=Kind.PERIOD, period_start=current.start
@@ -156,19 +174,121 @@ class LocalLedgerBackend(BillingBackend):
         description = f"Unused time, {now:%Y-%m-%d} to {current.end:%Y-%m-%d}"
         for kind, signed in ((Kind.PRORATION_CREDIT, -credit), (Kind.REFUND, credit)):
             LedgerEntry.objects.get_or_create(
-                subscription=subscription, kind=kind, period_start=current.start,
+                subscription=subscription,
+                kind=kind,
+                period_start=current.start,
                 defaults={
-                    "description": description, "amount": signed, "currency": charge.currency,
-                    "tax_rate": charge.tax_rate, "period_end": current.end, "occurred_at": now,
+                    "description": description,
+                    "amount": signed,
+                    "currency": charge.currency,
+                    "tax_rate": charge.tax_rate,
+                    "period_end": current.end,
+                    "occurred_at": now,
                 },
             )
 
     def close(self, account_key: str, now: datetime) -> None:
         """Mark a subscription whose boundary has passed as canceled (idempotent)."""
         LedgerSubscription.objects.filter(
-            account_key=account_key, status=LedgerSubscription.Status.ACTIVE,
+            account_key=account_key,
+            status=LedgerSubscription.Status.ACTIVE,
             cancel_at__lte=now,
         ).update(status=LedgerSubscription.Status.CANCELED, canceled_at=now)
+
+    def closing_statement(self, account_key: str, now: datetime) -> ClosingStatement:
+        """Collect the entries of the last period of the account's latest subscription.
+
+        The last period is the one that contains the subscription's end (``cancel_at``),
+        so a cancellation at period end shows that period and an immediate one shows the
+        period it cut short, with its proration credit and refund.
+        """
+        subscription = (
+            LedgerSubscription.objects.select_related("plan")
+            .filter(account_key=account_key)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if subscription is None:
+            raise NoSubscription(f"Account {account_key} never had a subscription.")
+        self.materialise(subscription, now)
+
+        ends_at = subscription.cancel_at or now
+        last = periods.period_at(
+            subscription.anchor_at, subscription.plan.interval, ends_at - timedelta(microseconds=1)
+        )
+        # Period charges, credits and their payments carry the period's start; usage,
+        # discounts and one-off payments carry no period and count by their date.
+        entries = list(
+            LedgerEntry.objects.filter(subscription=subscription)
+            .filter(
+                models.Q(period_start=last.start)
+                | models.Q(
+                    period_start__isnull=True,
+                    occurred_at__gte=last.start,
+                    occurred_at__lte=ends_at,
+                )
+            )
+            .order_by("occurred_at", "pk")
+        )
+        return self._statement(subscription, last, ends_at, entries)
+
+    def _statement(
+        self,
+        subscription: LedgerSubscription,
+        last: periods.Period,
+        ends_at: datetime,
+        entries: list[LedgerEntry],
+    ) -> ClosingStatement:
+        plan = subscription.plan
+        lines: list[StatementLine] = []
+        payments: list[StatementPayment] = []
+        refunds: list[StatementPayment] = []
+        for entry in entries:
+            if entry.kind == Kind.PAYMENT:
+                payments.append(
+                    StatementPayment(entry.description, -entry.amount, entry.occurred_at)
+                )
+            elif entry.kind == Kind.REFUND:
+                refunds.append(
+                    StatementPayment(entry.description, entry.amount, entry.occurred_at)
+                )
+            else:
+                lines.append(
+                    StatementLine(
+                        kind=entry.kind,
+                        description=entry.description,
+                        amount=entry.amount,
+                        tax_rate=entry.tax_rate,
+                        period_start=entry.period_start,
+                        period_end=entry.period_end,
+                    )
+                )
+        if not any(line.kind == Kind.PERIOD for line in lines):
+            # A trial or paused last period is charged nothing, but the invoice still
+            # names it, so every final invoice has at least one line.
+            lines.insert(
+                0,
+                StatementLine(
+                    kind=Kind.PERIOD,
+                    amount=Decimal("0"),
+                    tax_rate=plan.tax_rate,
+                    description=f"{plan.name}, {last.start:%Y-%m-%d} to {last.end:%Y-%m-%d}, no charge",
+                    period_start=last.start,
+                    period_end=last.end,
+                ),
+            )
+        return ClosingStatement(
+            account_key=subscription.account_key,
+            currency=plan.currency,
+            lines=lines,
+            payments=payments,
+            refunds=refunds,
+            closed_items=[ClosedItem(f"ledger-{subscription.pk}", plan.name, ends_at)],
+            # Payments equal the charged amounts, so the ledger's amounts include the tax.
+            prices_include_tax=True,
+            period_start=last.start,
+            period_end=last.end,
+        )
 
     def undo_cancel(self, account_key: str, now: datetime) -> None:
         with transaction.atomic():
@@ -194,7 +314,9 @@ class LocalLedgerBackend(BillingBackend):
                 subscription.pause_ends_at = now
                 subscription.save(update_fields=["pause_ends_at"])
 
-    def apply_discount(self, account_key: str, *, percent: int, months: int, now: datetime) -> None:
+    def apply_discount(
+        self, account_key: str, *, percent: int, months: int, now: datetime
+    ) -> None:
         if not 0 < percent <= 100 or months < 1:
             raise BillingError(f"Invalid discount: {percent}% for {months} months.")
         with transaction.atomic():
@@ -208,12 +330,12 @@ class LocalLedgerBackend(BillingBackend):
     def downgrade_options(self, account_key: str, now: datetime) -> list[DowngradeOption]:
         subscription = self._active(account_key)
         cheaper = Plan.objects.filter(
-            currency=subscription.plan.currency, interval=subscription.plan.interval,
-            amount__lt=subscription.plan.amount, is_free=False,
+            currency=subscription.plan.currency,
+            interval=subscription.plan.interval,
+            amount__lt=subscription.plan.amount,
+            is_free=False,
         ).order_by("-amount")
-        return [
-            DowngradeOption(p.code, p.name, p.amount, p.currency, p.interval) for p in cheaper
-        ]
+        return [DowngradeOption(p.code, p.name, p.amount, p.currency, p.interval) for p in cheaper]
 
     def downgrade(self, account_key: str, *, plan_code: str, now: datetime) -> None:
         codes = {option.plan_code for option in self.downgrade_options(account_key, now)}
@@ -230,15 +352,19 @@ class LocalLedgerBackend(BillingBackend):
             subscription.canceled_at = now
             subscription.save(update_fields=["status", "cancel_at", "canceled_at"])
             LedgerSubscription.objects.create(
-                account_key=account_key, plan=self._plan(plan_code), anchor_at=current.end,
+                account_key=account_key,
+                plan=self._plan(plan_code),
+                anchor_at=current.end,
                 created_at=now,
             )
 
     def reactivate(self, account_key: str, *, plan_code: str | None, now: datetime) -> None:
         with transaction.atomic():
-            active = LedgerSubscription.objects.select_for_update().filter(
-                account_key=account_key, status=LedgerSubscription.Status.ACTIVE
-            ).first()
+            active = (
+                LedgerSubscription.objects.select_for_update()
+                .filter(account_key=account_key, status=LedgerSubscription.Status.ACTIVE)
+                .first()
+            )
             if active is not None:
                 if active.cancel_at is not None and active.cancel_at <= now:
                     self.close(account_key, now)
@@ -246,9 +372,11 @@ class LocalLedgerBackend(BillingBackend):
                     active.cancel_at = None
                     active.save(update_fields=["cancel_at"])
                     return
-            last = LedgerSubscription.objects.filter(account_key=account_key).order_by(
-                "-created_at", "-pk"
-            ).first()
+            last = (
+                LedgerSubscription.objects.filter(account_key=account_key)
+                .order_by("-created_at", "-pk")
+                .first()
+            )
             code = plan_code or (last.plan.code if last else None)
             if code is None:
                 raise NoSubscription(f"Account {account_key} never had a subscription.")
@@ -266,10 +394,11 @@ class LocalLedgerBackend(BillingBackend):
         queryset = LedgerSubscription.objects.select_related("plan")
         if lock:
             queryset = queryset.select_for_update(of=("self",))
-        subscription = queryset.filter(
-            account_key=account_key, status=LedgerSubscription.Status.ACTIVE
-        ).order_by("anchor_at").first()
+        subscription = (
+            queryset.filter(account_key=account_key, status=LedgerSubscription.Status.ACTIVE)
+            .order_by("anchor_at")
+            .first()
+        )
         if subscription is None:
             raise NoSubscription(f"Account {account_key} has no active subscription.")
         return subscription
-

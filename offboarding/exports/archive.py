@@ -70,7 +70,9 @@ class PartSink:
         self.crc32 = 0
         self.size = 0
         self.compressed_size = 0
-        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -15) if level is not None else None
+        self._compressor = (
+            zlib.compressobj(level, zlib.DEFLATED, -15) if level is not None else None
+        )
 
     @property
     def method(self) -> int:
@@ -110,10 +112,13 @@ def write_part(source: DataSource, fmt: str, account_key: str, output: BinaryIO)
     columns = rows.columns_of(source)
     level = app_settings.EXPORT_COMPRESSION_LEVEL
     if fmt == "xlsx":
-        sink = PartSink(output, level=None)  # XLSX is a ZIP already; deflating it again gains nothing.
+        sink = PartSink(
+            output, level=None
+        )  # XLSX is a ZIP already; deflating it again gains nothing.
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as workbook:
-            count = formats.write_xlsx(workbook.name, source.name, columns,
-                                       rows.iter_rows(source, account_key, columns))
+            count = formats.write_xlsx(
+                workbook.name, source.name, columns, rows.iter_rows(source, account_key, columns)
+            )
             workbook.seek(0)
             for chunk in _chunks(workbook):
                 sink.write(chunk)
@@ -145,10 +150,17 @@ def build_part(source: DataSource, fmt: str, account_key: str, storage_dir: str)
             f"{storage_dir}/parts/{source.name}.{fmt}.part", File(scratch)
         )
     return PartInfo(
-        path=path, source=source.name, format=fmt, storage_name=storage_name,
-        method=sink.method, rows=sink.rows, bytes=sink.size,  # type: ignore[attr-defined]
-        sha256=sink.sha256.hexdigest(), crc32=sink.crc32,
-        compressed_size=sink.compressed_size, part_sha256=sink.part_sha256.hexdigest(),
+        path=path,
+        source=source.name,
+        format=fmt,
+        storage_name=storage_name,
+        method=sink.method,
+        rows=sink.rows,
+        bytes=sink.size,  # type: ignore[attr-defined]
+        sha256=sink.sha256.hexdigest(),
+        crc32=sink.crc32,
+        compressed_size=sink.compressed_size,
+        part_sha256=sink.part_sha256.hexdigest(),
     )
 
 
@@ -183,25 +195,40 @@ class ArchiveResult:
 
 def attachment_archive_path(source: DataSource, stored_name: str) -> str:
     """Return where an attachment goes in the archive, never outside ``attachments/``."""
-    parts = [part for part in posixpath.normpath("/" + stored_name).split("/")
-             if part not in ("", ".", "..")]
+    parts = [
+        part
+        for part in posixpath.normpath("/" + stored_name).split("/")
+        if part not in ("", ".", "..")
+    ]
     return "attachments/" + source.name + "/" + "/".join(parts)
 
 
-def _attachments(sources: list[DataSource], account_key: str) -> Iterator[tuple[DataSource, str, Any, str]]:
+def _attachments(
+    sources: list[DataSource], account_key: str
+) -> Iterator[tuple[DataSource, str, Any, str]]:
     """Yield (source, field name, row pk, stored name) for each file of the account, by pk."""
     for source in sources:
         for field_name in source.file_fields:
-            names = source.queryset(account_key).exclude(**{field_name: ""}).exclude(
-                **{f"{field_name}__isnull": True}
-            ).values_list("pk", field_name)
+            names = (
+                source.queryset(account_key)
+                .exclude(**{field_name: ""})
+                .exclude(**{f"{field_name}__isnull": True})
+                .values_list("pk", field_name)
+            )
             for pk, stored_name in names.iterator(chunk_size=app_settings.EXPORT_CHUNK_SIZE):
                 yield source, field_name, pk, stored_name
 
 
 def assemble(
-    *, export_token: str, account_key: str, parts: list[PartInfo], sources: list[DataSource],
-    generated_at: Any, formats_chosen: list[str], language: str, storage_dir: str,
+    *,
+    export_token: str,
+    account_key: str,
+    parts: list[PartInfo],
+    sources: list[DataSource],
+    generated_at: Any,
+    formats_chosen: list[str],
+    language: str,
+    storage_dir: str,
 ) -> ArchiveResult:
     """Build the archive from stored parts and the account's attachments; save it."""
     storage = export_storage()
@@ -215,14 +242,26 @@ def assemble(
             with storage.open(part.storage_name, "rb") as stored:
                 reader = _VerifyingReader(stored)
                 archive.add_compressed(
-                    part.path, reader, method=part.method, crc32=part.crc32,
-                    compressed_size=part.compressed_size, file_size=part.bytes,
+                    part.path,
+                    reader,
+                    method=part.method,
+                    crc32=part.crc32,
+                    compressed_size=part.compressed_size,
+                    file_size=part.bytes,
                 )
             if reader.sha256.hexdigest() != part.part_sha256:
                 raise PartCorrupted(part)
-            files.append({"path": part.path, "kind": "data", "source": part.source,
-                          "format": part.format, "rows": part.rows, "bytes": part.bytes,
-                          "sha256": part.sha256})
+            files.append(
+                {
+                    "path": part.path,
+                    "kind": "data",
+                    "source": part.source,
+                    "format": part.format,
+                    "rows": part.rows,
+                    "bytes": part.bytes,
+                    "sha256": part.sha256,
+                }
+            )
 
         # NOTE: attachments are not checkpointed; a run stopped while assembling copies
         # them all again, which costs time for accounts with many large files.
@@ -233,17 +272,31 @@ def assemble(
                 size = field_storage.size(stored_name)
                 handle = field_storage.open(stored_name, "rb")
             except (FileNotFoundError, OSError):
-                logger.warning("Export %s: attachment of %s row %s is missing from storage",
-                               export_token[:8], source.name, pk)
+                logger.warning(
+                    "Export %s: attachment of %s row %s is missing from storage",
+                    export_token[:8],
+                    source.name,
+                    pk,
+                )
                 missing.append({"source": source.name, "row_pk": pk, "field": field_name})
                 continue
             digest = hashlib.sha256()
             with handle:
-                entry = archive.add_stream(path, _chunks(handle), size_hint=size, level=level,
-                                           on_data=digest.update)
-            files.append({"path": path, "kind": "attachment", "source": source.name,
-                          "row_pk": pk, "field": field_name, "rows": None,
-                          "bytes": entry.file_size, "sha256": digest.hexdigest()})
+                entry = archive.add_stream(
+                    path, _chunks(handle), size_hint=size, level=level, on_data=digest.update
+                )
+            files.append(
+                {
+                    "path": path,
+                    "kind": "attachment",
+                    "source": source.name,
+                    "row_pk": pk,
+                    "field": field_name,
+                    "rows": None,
+                    "bytes": entry.file_size,
+                    "sha256": digest.hexdigest(),
+                }
+            )
 
         manifest = {
             "schema_version": MANIFEST_SCHEMA_VERSION,
@@ -251,15 +304,22 @@ def assemble(
             "export": export_token,
             "generated_at": formats.format_datetime(generated_at),
             "formats": formats_chosen,
-            "sources": [{"name": source.name, "model": source.model._meta.label,
-                         "columns": list(source.fields.values())} for source in sources],
+            "sources": [
+                {
+                    "name": source.name,
+                    "model": source.model._meta.label,
+                    "columns": list(source.fields.values()),
+                }
+                for source in sources
+            ],
             "files": files,
             "missing_attachments": missing,
         }
         archive.add_bytes(
             "manifest.json",
-            json.dumps(manifest, ensure_ascii=False, indent=2, default=formats.default_for_dates)
-            .encode(),
+            json.dumps(
+                manifest, ensure_ascii=False, indent=2, default=formats.default_for_dates
+            ).encode(),
             level=level,
         )
         archive.add_bytes("README.txt", _readme(manifest, language).encode(), level=level)
@@ -268,8 +328,12 @@ def assemble(
         scratch.seek(0)
         storage_name = storage.save(f"{storage_dir}/data-export.zip", File(scratch))
 
-    return ArchiveResult(storage_name=storage_name, file_count=len(archive.entries),
-                         size_bytes=size, manifest=manifest)
+    return ArchiveResult(
+        storage_name=storage_name,
+        file_count=len(archive.entries),
+        size_bytes=size,
+        manifest=manifest,
+    )
 
 
 def _readme(manifest: dict[str, Any], language: str) -> str:

@@ -28,12 +28,14 @@ def check_data_registry(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     try:
         registry = get_registry()
     except (ImportError, ImproperlyConfigured) as error:
-        return [Error(
-            f"The data registry cannot be loaded: {error}",
-            hint='Set OFFBOARDING["DATA_REGISTRY"] to the dotted path of a DataRegistry '
-                 'instance, e.g. "myproject.offboarding_data.registry".',
-            id="offboarding.E010",
-        )]
+        return [
+            Error(
+                f"The data registry cannot be loaded: {error}",
+                hint='Set OFFBOARDING["DATA_REGISTRY"] to the dotted path of a DataRegistry '
+                'instance, e.g. "myproject.offboarding_data.registry".',
+                id="offboarding.E010",
+            )
+        ]
 
     messages: list[Any] = []
     for source in registry.sources():
@@ -41,13 +43,15 @@ def check_data_registry(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if messages:
         return messages
     if not registry.sources():
-        return [Warning(
-            "The data registry declares no models: exports contain no data and the purge "
-            "deletes no rows.",
-            hint='Set OFFBOARDING["DATA_REGISTRY"] to a DataRegistry that declares the '
-                 "models holding an account's data.",
-            id="offboarding.W011",
-        )]
+        return [
+            Warning(
+                "The data registry declares no models: exports contain no data and the purge "
+                "deletes no rows.",
+                hint='Set OFFBOARDING["DATA_REGISTRY"] to a DataRegistry that declares the '
+                "models holding an account's data.",
+                id="offboarding.W011",
+            )
+        ]
     return _undeclared_models(registry, account_model)
 
 
@@ -58,33 +62,47 @@ def _source_errors(source: DataSource, account_model: type[models.Model]) -> lis
     try:
         model = source.model
     except (LookupError, ValueError):
-        return [error(f"{source.model_label!r} is not an installed model.",
-                      "Use 'app_label.ModelName' of an installed app.")]
+        return [
+            error(
+                f"{source.model_label!r} is not an installed model.",
+                "Use 'app_label.ModelName' of an installed app.",
+            )
+        ]
 
     errors = []
     if not callable(source.account_path):
         reached = _model_reached(model, source.account_path)
         if reached is not account_model:
-            errors.append(error(
-                f"account_path {source.account_path!r} does not lead from "
-                f"{model._meta.label} to the account model {account_model._meta.label}.",
-                'Give the lookup that ends on the account, e.g. "project__organisation", '
-                'or "pk" on the account model itself.',
-            ))
+            errors.append(
+                error(
+                    f"account_path {source.account_path!r} does not lead from "
+                    f"{model._meta.label} to the account model {account_model._meta.label}.",
+                    'Give the lookup that ends on the account, e.g. "project__organisation", '
+                    'or "pk" on the account model itself.',
+                )
+            )
     for lookup in source.fields:
         try:
             resolve_lookup(model, lookup)
         except FieldDoesNotExist as problem:
-            errors.append(error(f"field {lookup!r} is invalid: {problem}",
-                                "Name a concrete field or a lookup through to-one relations."))
+            errors.append(
+                error(
+                    f"field {lookup!r} is invalid: {problem}",
+                    "Name a concrete field or a lookup through to-one relations.",
+                )
+            )
     for name in source.file_fields:
         try:
             file_field = model._meta.get_field(name)
         except FieldDoesNotExist:
             file_field = None
         if not isinstance(file_field, models.FileField):
-            errors.append(error(f"file field {name!r} is not a FileField of {model._meta.label}.",
-                                "List only FileField or ImageField names in file_fields."))
+            errors.append(
+                error(
+                    f"file field {name!r} is not a FileField of {model._meta.label}.",
+                    "List only FileField or ImageField names in file_fields.",
+                )
+            )
     return errors
 
 
@@ -108,18 +126,21 @@ def _undeclared_models(registry: DataRegistry, account_model: type[models.Model]
         if model is account_model or registry.is_declared(model) or registry.is_excluded(model):
             continue
         related = sorted(
-            model_field.name for model_field in [*meta.concrete_fields, *meta.many_to_many]
+            model_field.name
+            for model_field in [*meta.concrete_fields, *meta.many_to_many]
             if model_field.is_relation and model_field.related_model in targets
         )
         if related:
-            warnings.append(Warning(
-                f"{meta.label} relates to the account's data through {', '.join(related)} "
-                "but is neither declared in the data registry nor excluded from it, so its "
-                "rows would be missing from exports and left behind by the purge.",
-                hint=DECLARE_HINT.format(label=meta.label),
-                obj=model,
-                id="offboarding.W010",
-            ))
+            warnings.append(
+                Warning(
+                    f"{meta.label} relates to the account's data through {', '.join(related)} "
+                    "but is neither declared in the data registry nor excluded from it, so its "
+                    "rows would be missing from exports and left behind by the purge.",
+                    hint=DECLARE_HINT.format(label=meta.label),
+                    obj=model,
+                    id="offboarding.W010",
+                )
+            )
     return warnings
 
 
@@ -129,19 +150,23 @@ def check_export_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
     chosen = app_settings.EXPORT_FORMATS
     if not isinstance(chosen, list | tuple) or not chosen or not set(chosen) <= set(FORMATS):
-        return [Error(
-            f'OFFBOARDING["EXPORT_FORMATS"] = {chosen!r} must be a non-empty list of '
-            f"{', '.join(FORMATS)}.",
-            hint='For example ["csv", "json", "xlsx"].',
-            id="offboarding.E012",
-        )]
+        return [
+            Error(
+                f'OFFBOARDING["EXPORT_FORMATS"] = {chosen!r} must be a non-empty list of '
+                f"{', '.join(FORMATS)}.",
+                hint='For example ["csv", "json", "xlsx"].',
+                id="offboarding.E012",
+            )
+        ]
     if "xlsx" in chosen:
         try:
             import openpyxl  # noqa: F401
         except ImportError:
-            return [Error(
-                'OFFBOARDING["EXPORT_FORMATS"] offers "xlsx" but openpyxl is not installed.',
-                hint="Install django-offboarding[xlsx] (openpyxl), or remove \"xlsx\".",
-                id="offboarding.E013",
-            )]
+            return [
+                Error(
+                    'OFFBOARDING["EXPORT_FORMATS"] offers "xlsx" but openpyxl is not installed.',
+                    hint='Install django-offboarding[xlsx] (openpyxl), or remove "xlsx".',
+                    id="offboarding.E013",
+                )
+            ]
     return []

@@ -46,14 +46,26 @@ NUMERIC_KINDS = frozenset({INTEGER, DECIMAL, FLOAT})
 NEUTRALISED_KINDS = frozenset({TEXT, JSON})
 
 _KIND_BY_INTERNAL_TYPE = {
-    "AutoField": INTEGER, "BigAutoField": INTEGER, "SmallAutoField": INTEGER,
-    "IntegerField": INTEGER, "BigIntegerField": INTEGER, "SmallIntegerField": INTEGER,
-    "PositiveIntegerField": INTEGER, "PositiveBigIntegerField": INTEGER,
+    "AutoField": INTEGER,
+    "BigAutoField": INTEGER,
+    "SmallAutoField": INTEGER,
+    "IntegerField": INTEGER,
+    "BigIntegerField": INTEGER,
+    "SmallIntegerField": INTEGER,
+    "PositiveIntegerField": INTEGER,
+    "PositiveBigIntegerField": INTEGER,
     "PositiveSmallIntegerField": INTEGER,
-    "DecimalField": DECIMAL, "FloatField": FLOAT,
-    "BooleanField": BOOLEAN, "NullBooleanField": BOOLEAN,
-    "DateTimeField": DATETIME, "DateField": DATE, "TimeField": TIME,
-    "UUIDField": UUID, "JSONField": JSON, "DurationField": DURATION, "BinaryField": BINARY,
+    "DecimalField": DECIMAL,
+    "FloatField": FLOAT,
+    "BooleanField": BOOLEAN,
+    "NullBooleanField": BOOLEAN,
+    "DateTimeField": DATETIME,
+    "DateField": DATE,
+    "TimeField": TIME,
+    "UUIDField": UUID,
+    "JSONField": JSON,
+    "DurationField": DURATION,
+    "BinaryField": BINARY,
 }
 
 FORMATS = ("csv", "json", "ndjson", "xlsx")
@@ -212,7 +224,8 @@ class CsvWriter(RowWriter):
 
     def render_row(self, row: Sequence[Any]) -> str:
         return csv_line(
-            render_text(column.kind, value) for column, value in zip(self.columns, row, strict=True)
+            render_text(column.kind, value)
+            for column, value in zip(self.columns, row, strict=True)
         )
 
 
@@ -308,8 +321,12 @@ def xlsx_value(kind: str, value: Any) -> Any:
 
 
 def write_xlsx(
-    path: str, sheet_title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-    *, max_data_rows: int = XLSX_MAX_DATA_ROWS,
+    path: str,
+    sheet_title: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    max_data_rows: int = XLSX_MAX_DATA_ROWS,
 ) -> int:
     """Write ``rows`` to a new workbook at ``path``; return how many rows were written.
 

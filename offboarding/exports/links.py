@@ -31,8 +31,10 @@ def read_link(value: str) -> LinkClaims | None:
         data = signing.loads(value, salt=SALT, max_age=int(app_settings.EXPORT_LINK_MAX_AGE))
     except signing.BadSignature:  # SignatureExpired is a BadSignature too.
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("e"), str) or not isinstance(
-        data.get("a"), str
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("e"), str)
+        or not isinstance(data.get("a"), str)
     ):
         return None
     return LinkClaims(export_token=data["e"], account_key=data["a"])

@@ -42,7 +42,9 @@ def uses_copy(source: DataSource) -> bool:
     return connections[database_alias(source)].vendor == "postgresql"
 
 
-def iter_rows(source: DataSource, account_key: str, columns: list[formats.Column]) -> Iterator[tuple]:
+def iter_rows(
+    source: DataSource, account_key: str, columns: list[formats.Column]
+) -> Iterator[tuple]:
     """Yield the account's rows of ``source`` as tuples of Python values, by primary key.
 
     ``iterator()`` uses a server-side cursor on PostgreSQL, so memory stays flat.
@@ -90,8 +92,7 @@ def _datetime_sql(column: str, iso_utc_session: bool) -> str:
         return f"replace({column}::text, ' ', 'T')"
     fraction = "rtrim(to_char({value}, '.US'), '.0')"
     value = f"{column} AT TIME ZONE 'UTC'" if settings.USE_TZ else column
-    rendered = (f"to_char({value}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-                + fraction.format(value=value))
+    rendered = f"to_char({value}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || " + fraction.format(value=value)
     return rendered + " || 'Z'" if settings.USE_TZ else rendered
 
 
@@ -103,7 +104,10 @@ def session_is_iso_utc(cursor: Any) -> bool:
 
 
 def csv_copy_sql(
-    source: DataSource, account_key: str, columns: list[formats.Column], *,
+    source: DataSource,
+    account_key: str,
+    columns: list[formats.Column],
+    *,
     iso_utc_session: bool = False,
 ) -> tuple[str, list[Any]]:
     """Return the ``COPY (SELECT ...) TO STDOUT`` statement and parameters for CSV rows.

@@ -60,8 +60,13 @@ def latest_case(account_key: str) -> OffboardingCase | None:
 
 
 def request_export(
-    account_key: str, chosen: list[str], *, actor: Actor, case: OffboardingCase | None = None,
-    queue: bool = True, reason: str = "",
+    account_key: str,
+    chosen: list[str],
+    *,
+    actor: Actor,
+    case: OffboardingCase | None = None,
+    queue: bool = True,
+    reason: str = "",
 ) -> DataExport:
     """Create an export of the account in the chosen formats, or return the one in progress.
 
@@ -81,21 +86,31 @@ def request_export(
     try:
         with transaction.atomic():
             export = DataExport.objects.create(
-                account_key=account_key, case=case, formats=chosen,
-                requested_by_kind=actor.kind, requested_by=actor.user_id,
-                requested_at=clock.now(), next_attempt_at=timezone.now(),
+                account_key=account_key,
+                case=case,
+                formats=chosen,
+                requested_by_kind=actor.kind,
+                requested_by=actor.user_id,
+                requested_at=clock.now(),
+                next_attempt_at=timezone.now(),
                 progress_total=len(get_registry().sources()) * len(chosen),
             )
             if case is not None:
-                case.record("export_requested", actor=actor, reason=reason,
-                            data={"export": export.token, "formats": chosen})
+                case.record(
+                    "export_requested",
+                    actor=actor,
+                    reason=reason,
+                    data={"export": export.token, "formats": chosen},
+                )
     except IntegrityError:
         # Another request of the same account won the race; theirs is the active one.
         existing = DataExport.objects.for_account(account_key).active().first()
         if existing is None:
             raise
         return existing
-    logger.info("Export %s of account %s requested in %s", export.pk, account_key, ",".join(chosen))
+    logger.info(
+        "Export %s of account %s requested in %s", export.pk, account_key, ",".join(chosen)
+    )
     if queue:
         transaction.on_commit(lambda: queue_export(export.pk))
     return export
@@ -132,8 +147,7 @@ def claim(export_id: int) -> tuple[DataExport, str] | None:
     now = timezone.now()
     with transaction.atomic():
         export = (
-            DataExport.objects.select_for_update(skip_locked=True)
-            .filter(pk=export_id).first()
+            DataExport.objects.select_for_update(skip_locked=True).filter(pk=export_id).first()
         )
         if export is None:
             return None
@@ -149,8 +163,9 @@ def claim(export_id: int) -> tuple[DataExport, str] | None:
         export.lease_expires_at = now + app_settings.EXPORT_LEASE
         export.attempts += 1
         export.started_at = export.started_at or clock.now()
-        export.save(update_fields=["status", "lease_owner", "lease_expires_at", "attempts",
-                                   "started_at"])
+        export.save(
+            update_fields=["status", "lease_owner", "lease_expires_at", "attempts", "started_at"]
+        )
     logger.info("Export %s claimed (attempt %s)", export.pk, export.attempts)
     return export, owner
 
@@ -200,9 +215,13 @@ def _build(export: DataExport, owner: str) -> None:
     archive.delete_stale_archives(directory)
     try:
         result = archive.assemble(
-            export_token=export.token, account_key=export.account_key, parts=parts,
-            sources=get_registry().sources(), generated_at=clock.now(),
-            formats_chosen=list(export.formats), language=_language(export.account_key),
+            export_token=export.token,
+            account_key=export.account_key,
+            parts=parts,
+            sources=get_registry().sources(),
+            generated_at=clock.now(),
+            formats_chosen=list(export.formats),
+            language=_language(export.account_key),
             storage_dir=directory,
         )
     except archive.PartCorrupted as corrupted:
@@ -225,7 +244,9 @@ def _save_checkpoint(export: DataExport, owner: str, done: dict[str, Any], total
     updated = DataExport.objects.filter(
         pk=export.pk, status=ExportStatus.RUNNING, lease_owner=owner
     ).update(
-        checkpoint={"parts": done}, progress_done=min(len(done), total), progress_total=total,
+        checkpoint={"parts": done},
+        progress_done=min(len(done), total),
+        progress_total=total,
         lease_expires_at=timezone.now() + app_settings.EXPORT_LEASE,
     )
     if not updated:
@@ -233,18 +254,26 @@ def _save_checkpoint(export: DataExport, owner: str, done: dict[str, Any], total
     export.checkpoint = {"parts": done}
 
 
-def _mark_ready(export: DataExport, owner: str, result: archive.ArchiveResult,
-                part_names: list[str]) -> None:
+def _mark_ready(
+    export: DataExport, owner: str, result: archive.ArchiveResult, part_names: list[str]
+) -> None:
     now = clock.now()
     expires_at = now + app_settings.EXPORT_RETENTION
     with transaction.atomic():
         updated = DataExport.objects.filter(
             pk=export.pk, status=ExportStatus.RUNNING, lease_owner=owner
         ).update(
-            status=ExportStatus.READY, storage_name=result.storage_name,
-            file_count=result.file_count, size_bytes=result.size_bytes, ready_at=now,
-            expires_at=expires_at, lease_owner="", lease_expires_at=None,
-            next_attempt_at=None, progress_done=export.progress_total, failure_reason="",
+            status=ExportStatus.READY,
+            storage_name=result.storage_name,
+            file_count=result.file_count,
+            size_bytes=result.size_bytes,
+            ready_at=now,
+            expires_at=expires_at,
+            lease_owner="",
+            lease_expires_at=None,
+            next_attempt_at=None,
+            progress_done=export.progress_total,
+            failure_reason="",
         )
         if not updated:
             archive.export_storage().delete(result.storage_name)
@@ -252,14 +281,19 @@ def _mark_ready(export: DataExport, owner: str, result: archive.ArchiveResult,
         export.refresh_from_db()
         if export.case is not None:
             export.case.record(
-                "export_ready", actor=Actor.system(),
-                data={"export": export.token, "files": result.file_count,
-                      "bytes": result.size_bytes},
+                "export_ready",
+                actor=Actor.system(),
+                data={
+                    "export": export.token,
+                    "files": result.file_count,
+                    "bytes": result.size_bytes,
+                },
             )
     # Parts are deleted after the commit: a crash before it leaves them for a retry.
     archive.delete_export_files(storage_dir(export), part_names)
-    logger.info("Export %s ready: %s files, %s bytes", export.pk, result.file_count,
-                result.size_bytes)
+    logger.info(
+        "Export %s ready: %s files, %s bytes", export.pk, result.file_count, result.size_bytes
+    )
 
 
 def record_failure(export: DataExport, owner: str, error: BaseException) -> timedelta | None:
@@ -268,16 +302,24 @@ def record_failure(export: DataExport, owner: str, error: BaseException) -> time
     attempts = export.attempts
     if attempts >= app_settings.EXPORT_MAX_ATTEMPTS:
         updated = DataExport.objects.filter(pk=export.pk, lease_owner=owner).update(
-            status=ExportStatus.FAILED, failure_reason=reason, lease_owner="",
-            lease_expires_at=None, next_attempt_at=None,
+            status=ExportStatus.FAILED,
+            failure_reason=reason,
+            lease_owner="",
+            lease_expires_at=None,
+            next_attempt_at=None,
         )
         if updated:
             # The partial work of a failed export is of no use to anyone.
-            names = [part.get("storage_name", "") for part in export.checkpoint.get("parts", {}).values()]
+            names = [
+                part.get("storage_name", "")
+                for part in export.checkpoint.get("parts", {}).values()
+            ]
             archive.delete_export_files(storage_dir(export), names, with_archives=True)
         if updated and export.case is not None:
             export.case.record(
-                "export_failed", actor=Actor.system(), reason=reason,
+                "export_failed",
+                actor=Actor.system(),
+                reason=reason,
                 data={"export": export.token, "attempts": attempts},
                 needs_attention=True,
                 attention_reason=f"Data export {export.token[:8]} failed after {attempts} attempts",
@@ -285,8 +327,11 @@ def record_failure(export: DataExport, owner: str, error: BaseException) -> time
         return None
     delay = min(app_settings.EXPORT_RETRY_DELAY * (2 ** (attempts - 1)), MAX_RETRY_DELAY)
     DataExport.objects.filter(pk=export.pk, lease_owner=owner).update(
-        status=ExportStatus.REQUESTED, failure_reason=reason, lease_owner="",
-        lease_expires_at=None, next_attempt_at=timezone.now() + delay,
+        status=ExportStatus.REQUESTED,
+        failure_reason=reason,
+        lease_owner="",
+        lease_expires_at=None,
+        next_attempt_at=timezone.now() + delay,
     )
     return delay
 
@@ -301,8 +346,9 @@ def record_download(export: DataExport, user: Any) -> None:
         first_downloaded_at=now
     )
     if export.case is not None:
-        export.case.record("export_downloaded", actor=Actor.customer(user),
-                           data={"export": export.token})
+        export.case.record(
+            "export_downloaded", actor=Actor.customer(user), data={"export": export.token}
+        )
     logger.info("Export %s downloaded by user %s", export.pk, user.pk)
 
 
@@ -324,8 +370,9 @@ def queue_due_exports(limit: int, now: datetime | None = None) -> int:
             export.lease_owner = ""
             export.lease_expires_at = None
             export.next_attempt_at = now + app_settings.EXPORT_LEASE
-            export.save(update_fields=["status", "lease_owner", "lease_expires_at",
-                                       "next_attempt_at"])
+            export.save(
+                update_fields=["status", "lease_owner", "lease_expires_at", "next_attempt_at"]
+            )
             queued.append(export.pk)
     for export_id in queued:
         transaction.on_commit(partial(queue_export, export_id))
@@ -339,13 +386,16 @@ def expire_due_exports(limit: int, now: datetime | None = None) -> int:
     for _ in range(limit):
         with transaction.atomic():
             export = (
-                DataExport.objects.due_to_expire(now).select_for_update(skip_locked=True)
-                .order_by("expires_at", "pk").first()
+                DataExport.objects.due_to_expire(now)
+                .select_for_update(skip_locked=True)
+                .order_by("expires_at", "pk")
+                .first()
             )
             if export is None:
                 break
-            archive.delete_export_files(storage_dir(export), [export.storage_name],
-                                        with_archives=True)
+            archive.delete_export_files(
+                storage_dir(export), [export.storage_name], with_archives=True
+            )
             export.status = ExportStatus.EXPIRED
             export.save(update_fields=["status"])
         expired += 1
@@ -367,7 +417,8 @@ def delete_account_archives(account_key: str) -> int:
         with transaction.atomic():
             locked = DataExport.objects.select_for_update().get(pk=export.pk)
             names = [locked.storage_name] + [
-                part.get("storage_name", "") for part in locked.checkpoint.get("parts", {}).values()
+                part.get("storage_name", "")
+                for part in locked.checkpoint.get("parts", {}).values()
             ]
             archive.delete_export_files(storage_dir(locked), names, with_archives=True)
             locked.status = ExportStatus.DELETED

@@ -21,6 +21,7 @@ from typing import BinaryIO, Protocol
 class Readable(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
+
 STORED = 0
 DEFLATED = 8
 
@@ -55,7 +56,13 @@ class ZipWriter:
         self._names: set[str] = set()
 
     def add_compressed(
-        self, name: str, source: Readable, *, method: int, crc32: int, compressed_size: int,
+        self,
+        name: str,
+        source: Readable,
+        *,
+        method: int,
+        crc32: int,
+        compressed_size: int,
         file_size: int,
     ) -> EntryInfo:
         """Copy ``compressed_size`` bytes of ready-made entry data from ``source``."""
@@ -69,8 +76,15 @@ class ZipWriter:
             remaining -= len(chunk)
         return entry
 
-    def add_stream(self, name: str, chunks: Iterable[bytes], *, size_hint: int, level: int,
-                   on_data: Callable[[bytes], object] | None = None) -> EntryInfo:
+    def add_stream(
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        *,
+        size_hint: int,
+        level: int,
+        on_data: Callable[[bytes], object] | None = None,
+    ) -> EntryInfo:
         """Deflate ``chunks`` into a new entry; its header is patched once the sizes are known.
 
         ``size_hint`` (the expected uncompressed size) decides up front whether the
@@ -118,20 +132,48 @@ class ZipWriter:
         )
         if needs_zip64:
             record_offset = self.output.tell()
-            self.output.write(struct.pack(
-                "<IQHHIIQQQQ", 0x06064B50, 44, _VERSION_MADE_BY, _VERSION_ZIP64, 0, 0,
-                count, count, directory_size, directory_offset,
-            ))
+            self.output.write(
+                struct.pack(
+                    "<IQHHIIQQQQ",
+                    0x06064B50,
+                    44,
+                    _VERSION_MADE_BY,
+                    _VERSION_ZIP64,
+                    0,
+                    0,
+                    count,
+                    count,
+                    directory_size,
+                    directory_offset,
+                )
+            )
             self.output.write(struct.pack("<IIQI", 0x07064B50, 0, record_offset, 1))
-        self.output.write(struct.pack(
-            "<IHHHHIIH", 0x06054B50, 0, 0, min(count, _LIMIT_16), min(count, _LIMIT_16),
-            min(directory_size, _LIMIT_32), min(directory_offset, _LIMIT_32), 0,
-        ))
+        self.output.write(
+            struct.pack(
+                "<IHHHHIIH",
+                0x06054B50,
+                0,
+                0,
+                min(count, _LIMIT_16),
+                min(count, _LIMIT_16),
+                min(directory_size, _LIMIT_32),
+                min(directory_offset, _LIMIT_32),
+                0,
+            )
+        )
 
     # Headers
 
-    def _begin(self, name: str, method: int, crc32: int, compressed_size: int, file_size: int,
-               *, force_zip64: bool = False) -> EntryInfo:
+    def _begin(
+        self,
+        name: str,
+        method: int,
+        crc32: int,
+        compressed_size: int,
+        file_size: int,
+        *,
+        force_zip64: bool = False,
+    ) -> EntryInfo:
         if name in self._names:
             raise ValueError(f"Duplicate archive entry {name!r}.")
         self._names.add(name)
@@ -139,12 +181,22 @@ class ZipWriter:
         zip64 = force_zip64 or compressed_size >= _LIMIT_32 or file_size >= _LIMIT_32
         encoded = name.encode()
         extra = struct.pack("<HHQQ", 0x0001, 16, file_size, compressed_size) if zip64 else b""
-        self.output.write(struct.pack(
-            "<IHHHHHIIIHH", 0x04034B50, _VERSION_ZIP64 if zip64 else _VERSION_DEFAULT,
-            _UTF8_FLAG, method, _DOS_TIME, _DOS_DATE, crc32,
-            _LIMIT_32 if zip64 else compressed_size, _LIMIT_32 if zip64 else file_size,
-            len(encoded), len(extra),
-        ))
+        self.output.write(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                _VERSION_ZIP64 if zip64 else _VERSION_DEFAULT,
+                _UTF8_FLAG,
+                method,
+                _DOS_TIME,
+                _DOS_DATE,
+                crc32,
+                _LIMIT_32 if zip64 else compressed_size,
+                _LIMIT_32 if zip64 else file_size,
+                len(encoded),
+                len(extra),
+            )
+        )
         self.output.write(encoded + extra)
         self.entries.append(entry)
         return entry
@@ -157,13 +209,18 @@ class ZipWriter:
             self.output.seek(entry.header_offset + 30 + len(entry.name.encode()) + 4)
             self.output.write(struct.pack("<QQ", entry.file_size, entry.compressed_size))
         else:
-            self.output.write(struct.pack("<III", entry.crc32, entry.compressed_size,
-                                          entry.file_size))
+            self.output.write(
+                struct.pack("<III", entry.crc32, entry.compressed_size, entry.file_size)
+            )
         self.output.seek(end)
 
     def _central_header(self, entry: EntryInfo) -> bytes:
         extra_values = []
-        file_size, compressed_size, offset = entry.file_size, entry.compressed_size, entry.header_offset
+        file_size, compressed_size, offset = (
+            entry.file_size,
+            entry.compressed_size,
+            entry.header_offset,
+        )
         if file_size >= _LIMIT_32:
             extra_values.append(file_size)
             file_size = _LIMIT_32
@@ -175,12 +232,32 @@ class ZipWriter:
             offset = _LIMIT_32
         extra = b""
         if extra_values:
-            extra = struct.pack(f"<HH{len(extra_values)}Q", 0x0001, 8 * len(extra_values),
-                                *extra_values)
+            extra = struct.pack(
+                f"<HH{len(extra_values)}Q", 0x0001, 8 * len(extra_values), *extra_values
+            )
         encoded = entry.name.encode()
         version = _VERSION_ZIP64 if extra else _VERSION_DEFAULT
-        return struct.pack(
-            "<IHHHHHHIIIHHHHHII", 0x02014B50, _VERSION_MADE_BY, version, _UTF8_FLAG,
-            entry.method, _DOS_TIME, _DOS_DATE, entry.crc32, compressed_size, file_size,
-            len(encoded), len(extra), 0, 0, 0, _FILE_ATTRIBUTES, offset,
-        ) + encoded + extra
+        return (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                _VERSION_MADE_BY,
+                version,
+                _UTF8_FLAG,
+                entry.method,
+                _DOS_TIME,
+                _DOS_DATE,
+                entry.crc32,
+                compressed_size,
+                file_size,
+                len(encoded),
+                len(extra),
+                0,
+                0,
+                0,
+                _FILE_ATTRIBUTES,
+                offset,
+            )
+            + encoded
+            + extra
+        )

@@ -126,18 +126,26 @@ class CaseQuerySet(models.QuerySet["OffboardingCase"]):
 
     def pause_due(self, now: datetime) -> CaseQuerySet:
         return self.filter(
-            state=S.SAVED, saved_as=SaveKind.PAUSED, closed_at__isnull=True,
+            state=S.SAVED,
+            saved_as=SaveKind.PAUSED,
+            closed_at__isnull=True,
             pause_ends_at__lte=now,
         )
 
     def due_for_purge(self, now: datetime) -> CaseQuerySet:
         return self.filter(
-            state=S.ENDED, legal_hold=False, purge_started_at__isnull=True,
+            state=S.ENDED,
+            legal_hold=False,
+            purge_started_at__isnull=True,
             retention_ends_at__lte=now,
         )
 
     def abandon_due(self, now: datetime, after: timedelta) -> CaseQuerySet:
         return self.filter(state=S.REQUESTED, requested_at__lte=now - after)
+
+    def vault_boundary_due(self, now: datetime) -> CaseQuerySet:
+        """Vaulted cases whose paid period has ended but whose boundary work has not run."""
+        return self.filter(state=S.VAULTED, ended_at__isnull=True, boundary_at__lte=now)
 
     def vaulted_account_keys(self) -> CaseQuerySet:
         return self.filter(state=S.VAULTED).values("account_key")
@@ -165,7 +173,9 @@ class OffboardingCase(models.Model):
     requested_at = models.DateTimeField(_("requested"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     boundary_at = models.DateTimeField(
-        _("access ends"), null=True, blank=True,
+        _("access ends"),
+        null=True,
+        blank=True,
         help_text=_("End of the paid period, or the moment of an immediate cancellation."),
     )
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
@@ -194,11 +204,15 @@ class OffboardingCase(models.Model):
         permissions = [
             ("purge_offboardingcase", _("Can purge an account's data now")),
             ("manage_retention", _("Can extend retention and place or lift legal holds")),
-            ("act_on_offboardingcase", _("Can reactivate, withdraw, resend and export for a case")),
+            (
+                "act_on_offboardingcase",
+                _("Can reactivate, withdraw, resend and export for a case"),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["account_key"], condition=Q(closed_at__isnull=True),
+                fields=["account_key"],
+                condition=Q(closed_at__isnull=True),
                 name="offboarding_case_one_open_per_account",
             ),
             models.CheckConstraint(
@@ -211,7 +225,7 @@ class OffboardingCase(models.Model):
                 name="offboarding_case_boundary_when_scheduled",
             ),
             models.CheckConstraint(
-                condition=~Q(state__in=list(FINAL_STATES)) | Q(closed_at__isnull=False),
+                condition=~Q(state__in=sorted(FINAL_STATES)) | Q(closed_at__isnull=False),
                 name="offboarding_case_final_states_closed",
             ),
             models.CheckConstraint(
@@ -223,7 +237,8 @@ class OffboardingCase(models.Model):
             # Partial indexes keep each due-work query a short range scan, however many
             # closed cases pile up.
             models.Index(
-                fields=["boundary_at", "id"], condition=Q(state=S.SCHEDULED),
+                fields=["boundary_at", "id"],
+                condition=Q(state=S.SCHEDULED),
                 name="offboarding_boundary_due",
             ),
             models.Index(
@@ -237,10 +252,25 @@ class OffboardingCase(models.Model):
                 name="offboarding_purge_due",
             ),
             models.Index(
-                fields=["requested_at", "id"], condition=Q(state=S.REQUESTED),
+                fields=["requested_at", "id"],
+                condition=Q(state=S.REQUESTED),
                 name="offboarding_abandon_due",
             ),
+            models.Index(
+                fields=["boundary_at", "id"],
+                condition=Q(state=S.VAULTED, ended_at__isnull=True),
+                name="offboarding_vault_boundary_due",
+            ),
             models.Index(fields=["account_key", "-requested_at"], name="offboarding_case_account"),
+            # Admin case list: its default order (newest first), its date hierarchy and its
+            # flag filters read one page of an index instead of sorting every case
+            # (measured in docs/benchmarks.md).
+            models.Index(fields=["requested_at", "id"], name="offboarding_case_requested"),
+            models.Index(
+                fields=["requested_at", "id"],
+                condition=Q(legal_hold=True) | Q(needs_attention=True),
+                name="offboarding_case_flagged",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -261,9 +291,10 @@ class OffboardingCase(models.Model):
         boundary job happens to run.
         """
         at = at or clock.now()
-        if self.state in (S.SCHEDULED, S.ENDED, S.PURGED):
-            return at < self.boundary_at
-        return self.state not in (S.VAULTED,)
+        if self.state in (S.SCHEDULED, S.ENDED, S.PURGED, S.VAULTED):
+            # A case vaulted before its boundary keeps the paid period it has.
+            return self.boundary_at is not None and at < self.boundary_at
+        return True
 
     def can(self, action: str) -> bool:
         return not self.transition_refusal(action)
@@ -303,7 +334,12 @@ class OffboardingCase(models.Model):
         return ""
 
     def apply_transition(
-        self, action: str, *, actor: Actor, reason: str = "", data: dict | None = None,
+        self,
+        action: str,
+        *,
+        actor: Actor,
+        reason: str = "",
+        data: dict | None = None,
         **changes: Any,
     ) -> AuditEvent:
         """Move this case along ``action`` and write the audit event, in one transaction.
@@ -313,7 +349,9 @@ class OffboardingCase(models.Model):
         illegal transition raises :class:`IllegalTransition` and writes nothing.
         """
         if action not in TRANSITIONS:
-            raise ValueError(f"Unknown transition {action!r}; expected one of {sorted(TRANSITIONS)}.")
+            raise ValueError(
+                f"Unknown transition {action!r}; expected one of {sorted(TRANSITIONS)}."
+            )
 
         from offboarding import signals, steps
 
@@ -329,16 +367,24 @@ class OffboardingCase(models.Model):
             for name, value in changes.items():
                 setattr(case, name, value)
             case.state = target
-            closes_now = target in FINAL_STATES or action == "end_pause" or (
-                target == S.SAVED and case.saved_as != SaveKind.PAUSED
+            closes_now = (
+                target in FINAL_STATES
+                or action == "end_pause"
+                or (target == S.SAVED and case.saved_as != SaveKind.PAUSED)
             )
             if closes_now:
                 case.closed_at = case.closed_at or now
             case.save()
 
             event = AuditEvent.append(
-                case, action=action, from_state=source, to_state=target, actor=actor,
-                reason=reason, data=data or {}, occurred_at=now,
+                case,
+                action=action,
+                from_state=source,
+                to_state=target,
+                actor=actor,
+                reason=reason,
+                data=data or {},
+                occurred_at=now,
             )
             moment = MOMENT_OF_TRANSITION[action]
             steps.enqueue_moment(case, moment)
@@ -361,8 +407,15 @@ class OffboardingCase(models.Model):
             for field in self._meta.concrete_fields:
                 setattr(self, field.attname, getattr(other, field.attname))
 
-    def record(self, action: str, *, actor: Actor, reason: str = "", data: dict | None = None,
-               **changes: Any) -> AuditEvent:
+    def record(
+        self,
+        action: str,
+        *,
+        actor: Actor,
+        reason: str = "",
+        data: dict | None = None,
+        **changes: Any,
+    ) -> AuditEvent:
         """Change fields other than the state (legal hold, retention) and audit the change."""
         with transaction.atomic():
             case = self._locked()
@@ -371,8 +424,14 @@ class OffboardingCase(models.Model):
             if changes:
                 case.save(update_fields=[*changes, "updated_at"])
             event = AuditEvent.append(
-                case, action=action, from_state=case.state, to_state=case.state, actor=actor,
-                reason=reason, data=data or {}, occurred_at=clock.now(),
+                case,
+                action=action,
+                from_state=case.state,
+                to_state=case.state,
+                actor=actor,
+                reason=reason,
+                data=data or {},
+                occurred_at=clock.now(),
             )
         self._copy_from(case)
         logger.info("Case %s: %s", case.public_id, action)
@@ -453,18 +512,39 @@ class AuditEvent(models.Model):
         return hashlib.sha256((self.previous_hash + payload).encode()).hexdigest()
 
     @classmethod
-    def append(cls, case: OffboardingCase, *, action: str, from_state: str, to_state: str,
-               actor: Actor, reason: str, data: dict, occurred_at: datetime) -> AuditEvent:
-        last = cls.objects.filter(case=case).order_by("-sequence").values_list(
-            "sequence", "hash"
-        ).first()
+    def append(
+        cls,
+        case: OffboardingCase,
+        *,
+        action: str,
+        from_state: str,
+        to_state: str,
+        actor: Actor,
+        reason: str,
+        data: dict,
+        occurred_at: datetime,
+    ) -> AuditEvent:
+        last = (
+            cls.objects.filter(case=case)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
         sequence, previous_hash = (last[0] + 1, last[1]) if last else (1, cls.GENESIS_HASH)
         event = cls(
-            case=case, sequence=sequence, action=action, from_state=from_state,
-            to_state=to_state, actor_kind=actor.kind, actor_id=actor.user_id, reason=reason,
-            data=data, occurred_at=occurred_at,
+            case=case,
+            sequence=sequence,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor_kind=actor.kind,
+            actor_id=actor.user_id,
+            reason=reason,
+            data=data,
+            occurred_at=occurred_at,
             # Microseconds are dropped so the hash survives databases that store less.
-            recorded_at=timezone.now().replace(microsecond=0), previous_hash=previous_hash,
+            recorded_at=timezone.now().replace(microsecond=0),
+            previous_hash=previous_hash,
         )
         event.occurred_at = occurred_at.replace(microsecond=0)
         event.hash = event.compute_hash()

@@ -61,8 +61,12 @@ class DataExport(models.Model):
     )
     account_key = models.CharField(_("account"), max_length=64)
     case = models.ForeignKey(
-        "offboarding.OffboardingCase", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="exports", verbose_name=_("case"),
+        "offboarding.OffboardingCase",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="exports",
+        verbose_name=_("case"),
     )
     formats = models.JSONField(_("formats"), default=list)
     status = models.CharField(
@@ -74,7 +78,9 @@ class DataExport(models.Model):
     progress_done = models.PositiveIntegerField(_("files done"), default=0)
     progress_total = models.PositiveIntegerField(_("files in total"), default=0)
     checkpoint = models.JSONField(
-        _("checkpoint"), default=dict, blank=True,
+        _("checkpoint"),
+        default=dict,
+        blank=True,
         help_text=_("Part files already written, with their row counts and checksums."),
     )
     storage_name = models.CharField(_("archive in storage"), max_length=300, blank=True)
@@ -101,7 +107,8 @@ class DataExport(models.Model):
         ordering = ["-requested_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["account_key"], condition=Q(status__in=["requested", "running"]),
+                fields=["account_key"],
+                condition=Q(status__in=["requested", "running"]),
                 name="offboarding_export_one_active_per_account",
             ),
             models.CheckConstraint(
@@ -110,17 +117,22 @@ class DataExport(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["account_key", "-requested_at"], name="offboarding_export_account"),
             models.Index(
-                fields=["next_attempt_at", "id"], condition=Q(status="requested"),
+                fields=["account_key", "-requested_at"], name="offboarding_export_account"
+            ),
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status="requested"),
                 name="offboarding_export_waiting",
             ),
             models.Index(
-                fields=["lease_expires_at", "id"], condition=Q(status="running"),
+                fields=["lease_expires_at", "id"],
+                condition=Q(status="running"),
                 name="offboarding_export_running",
             ),
             models.Index(
-                fields=["expires_at", "id"], condition=Q(status="ready"),
+                fields=["expires_at", "id"],
+                condition=Q(status="ready"),
                 name="offboarding_export_expiry_due",
             ),
         ]

@@ -21,7 +21,10 @@ class Plan(models.Model):
     interval = models.CharField(_("interval"), max_length=8, choices=Interval.choices)
     trial_days = models.PositiveIntegerField(_("trial days"), default=0)
     tax_rate = models.DecimalField(
-        _("tax rate"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        _("tax rate"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
         help_text=_("Percent included on top of the net price, e.g. 19.00."),
     )
     is_free = models.BooleanField(_("free tier"), default=False)

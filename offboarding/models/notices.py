@@ -43,14 +43,16 @@ class OffsetUnit(models.TextChoices):
 
 
 # Triggers whose moment is only known once it has happened: no notice can precede them.
-AFTER_ONLY_TRIGGERS = frozenset({
-    NoticeTrigger.REQUESTED,
-    NoticeTrigger.CANCELLATION_CONFIRMED,
-    NoticeTrigger.PAUSE_ACCEPTED,
-    NoticeTrigger.PURGED,
-    NoticeTrigger.REACTIVATED,
-    NoticeTrigger.WINBACK,
-})
+AFTER_ONLY_TRIGGERS = frozenset(
+    {
+        NoticeTrigger.REQUESTED,
+        NoticeTrigger.CANCELLATION_CONFIRMED,
+        NoticeTrigger.PAUSE_ACCEPTED,
+        NoticeTrigger.PURGED,
+        NoticeTrigger.REACTIVATED,
+        NoticeTrigger.WINBACK,
+    }
+)
 
 
 class CadenceStepQuerySet(models.QuerySet["CadenceStep"]):
@@ -62,12 +64,16 @@ class CadenceStep(models.Model):
     """One notice of the cadence: which template goes out how long before or after a trigger."""
 
     code = models.SlugField(
-        _("code"), max_length=64, unique=True,
+        _("code"),
+        max_length=64,
+        unique=True,
         help_text=_("Stable name of this step; the outbox keys its messages by it."),
     )
     trigger = models.CharField(_("trigger"), max_length=32, choices=NoticeTrigger.choices)
     direction = models.CharField(
-        _("before or after"), max_length=8, choices=OffsetDirection.choices,
+        _("before or after"),
+        max_length=8,
+        choices=OffsetDirection.choices,
         default=OffsetDirection.AFTER,
     )
     offset = models.PositiveIntegerField(_("offset"), default=0)
@@ -75,14 +81,17 @@ class CadenceStep(models.Model):
         _("offset unit"), max_length=8, choices=OffsetUnit.choices, default=OffsetUnit.DAYS
     )
     template = models.CharField(
-        _("template"), max_length=80, validators=[template_name_validator],
+        _("template"),
+        max_length=80,
+        validators=[template_name_validator],
         help_text=_(
             "Name of the email templates: offboarding/email/<name>_subject.txt, "
             "<name>_message.txt and <name>_message.html."
         ),
     )
     required = models.BooleanField(
-        _("required service notice"), default=True,
+        _("required service notice"),
+        default=True,
         help_text=_(
             "Required notices are sent to every contact. Optional ones (win-back, "
             "marketing) carry a one-click unsubscribe link and respect it."
@@ -104,9 +113,13 @@ class CadenceStep(models.Model):
 
     def clean(self) -> None:
         if self.direction == OffsetDirection.BEFORE and self.trigger in AFTER_ONLY_TRIGGERS:
-            raise ValidationError({
-                "direction": _("This trigger is only known once it happens; use an offset after it."),
-            })
+            raise ValidationError(
+                {
+                    "direction": _(
+                        "This trigger is only known once it happens; use an offset after it."
+                    ),
+                }
+            )
 
     @property
     def signed_offset(self) -> timedelta:
@@ -154,17 +167,25 @@ class OutboxMessage(models.Model):
     )
     key = models.CharField(_("key"), max_length=120)
     step = models.ForeignKey(
-        CadenceStep, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="messages", verbose_name=_("cadence step"),
+        CadenceStep,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("cadence step"),
     )
     anchor_at = models.DateTimeField(
-        _("trigger moment"), null=True, blank=True,
+        _("trigger moment"),
+        null=True,
+        blank=True,
         help_text=_("The case's date that the cadence step counted from; a new date queues anew."),
     )
     template = models.CharField(_("template"), max_length=80, validators=[template_name_validator])
     context = models.JSONField(_("context"), default=dict, blank=True)
     attachments = models.JSONField(
-        _("attachments"), default=list, blank=True,
+        _("attachments"),
+        default=list,
+        blank=True,
         help_text=_("[filename, storage name, MIME type] triples, read from storage when sent."),
     )
     required = models.BooleanField(_("required service notice"), default=True)
@@ -176,7 +197,9 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"))
     last_error = models.TextField(_("last error"), blank=True)
     delivered_to = models.JSONField(
-        _("delivered to"), default=list, blank=True,
+        _("delivered to"),
+        default=list,
+        blank=True,
         help_text=_("Keyed hashes of the contacts already sent this message; a retry skips them."),
     )
     message_id = models.CharField(_("Message-ID"), max_length=200, blank=True)
@@ -227,7 +250,8 @@ class CaseNoticeProfile(models.Model):
         verbose_name_plural = _("notice profiles")
         indexes = [
             models.Index(
-                fields=["pause_accepted_at"], condition=Q(pause_accepted_at__isnull=False),
+                fields=["pause_accepted_at"],
+                condition=Q(pause_accepted_at__isnull=False),
                 name="offboarding_pause_accepted",
             ),
         ]
@@ -245,7 +269,10 @@ class NoticeUnsubscribe(models.Model):
     account_key = models.CharField(_("account"), max_length=64)
     contact_digest = models.CharField(_("contact (keyed hash)"), max_length=64)
     case = models.ForeignKey(
-        "offboarding.OffboardingCase", on_delete=models.SET_NULL, null=True, blank=True,
+        "offboarding.OffboardingCase",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="notice_unsubscribes",
     )
     created_at = models.DateTimeField(_("unsubscribed"))

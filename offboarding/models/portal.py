@@ -40,7 +40,7 @@ COMMENT_MAX_LENGTH = 5000
 def _validate_code_list(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise ValidationError(
-            _("Enter a list of codes, for example [\"team-monthly\"], or [] for all."),
+            _('Enter a list of codes, for example ["team-monthly"], or [] for all.'),
             code="invalid_code_list",
         )
 
@@ -56,26 +56,41 @@ class SaveOffer(models.Model):
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     headline = models.CharField(
-        _("headline"), max_length=120, blank=True,
+        _("headline"),
+        max_length=120,
+        blank=True,
         help_text=_("Shown above the offer; empty uses the default text of its kind."),
     )
     pause_days = models.PositiveIntegerField(
-        _("pause days"), null=True, blank=True,
+        _("pause days"),
+        null=True,
+        blank=True,
         help_text=_("One length from the PAUSE_DAYS setting; empty offers every length."),
     )
     discount_percent = models.PositiveSmallIntegerField(
-        _("discount percent"), null=True, blank=True,
+        _("discount percent"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     discount_months = models.PositiveSmallIntegerField(
-        _("discount months"), null=True, blank=True, validators=[MinValueValidator(1)],
+        _("discount months"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
     )
     plan_codes = models.JSONField(
-        _("plans"), default=list, blank=True, validators=[_validate_code_list],
+        _("plans"),
+        default=list,
+        blank=True,
+        validators=[_validate_code_list],
         help_text=_("Plan codes the offer applies to, as a JSON list; empty applies to all."),
     )
     reason_codes = models.JSONField(
-        _("reasons"), default=list, blank=True, validators=[_validate_code_list],
+        _("reasons"),
+        default=list,
+        blank=True,
+        validators=[_validate_code_list],
         help_text=_(
             "Survey reason codes the offer applies to, as a JSON list; empty applies to all. "
             "An offer limited to reasons is shown only once the customer has given one."
@@ -100,13 +115,18 @@ class SaveOffer(models.Model):
         return self.headline or str(self.get_kind_display())
 
     def clean(self) -> None:
-        if self.kind == self.Kind.DISCOUNT and not (self.discount_percent and self.discount_months):
+        if self.kind == self.Kind.DISCOUNT and not (
+            self.discount_percent and self.discount_months
+        ):
             raise ValidationError(_("A discount needs a percent and a number of months."))
         offered = app_settings.PAUSE_DAYS
         if self.kind == self.Kind.PAUSE and self.pause_days not in (None, *offered):
-            raise ValidationError({"pause_days": _(
-                "Pause lengths on offer are %(days)s days."
-            ) % {"days": ", ".join(str(day) for day in offered)}})
+            raise ValidationError(
+                {
+                    "pause_days": _("Pause lengths on offer are %(days)s days.")
+                    % {"days": ", ".join(str(day) for day in offered)}
+                }
+            )
 
     def pause_lengths(self) -> list[int]:
         if self.pause_days is not None:
@@ -201,7 +221,9 @@ class SurveyQuestion(models.Model):
     text = models.CharField(_("question"), max_length=300)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEXT)
     choices = models.JSONField(
-        _("choices"), default=list, blank=True,
+        _("choices"),
+        default=list,
+        blank=True,
         help_text=_("For a single choice: the options as a JSON list of strings."),
     )
     order = models.PositiveIntegerField(_("order"), default=0)
@@ -217,13 +239,19 @@ class SurveyQuestion(models.Model):
 
     def clean(self) -> None:
         if self.kind == self.Kind.CHOICE:
-            valid = isinstance(self.choices, list) and len(self.choices) >= 2 and all(
-                isinstance(choice, str) and choice.strip() for choice in self.choices
+            valid = (
+                isinstance(self.choices, list)
+                and len(self.choices) >= 2
+                and all(isinstance(choice, str) and choice.strip() for choice in self.choices)
             )
             if not valid:
-                raise ValidationError({"choices": _(
-                    "A single-choice question needs at least two options, as a JSON list of strings."
-                )})
+                raise ValidationError(
+                    {
+                        "choices": _(
+                            "A single-choice question needs at least two options, as a JSON list of strings."
+                        )
+                    }
+                )
 
     def choice_options(self) -> list[str]:
         if self.kind != self.Kind.CHOICE or not isinstance(self.choices, list):
@@ -240,7 +268,9 @@ class SurveyResponse(models.Model):
     reason_code = models.CharField(_("reason"), max_length=40, blank=True)
     comment = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH, blank=True)
     nps = models.PositiveSmallIntegerField(
-        _("likelihood to recommend (0-10)"), null=True, blank=True,
+        _("likelihood to recommend (0-10)"),
+        null=True,
+        blank=True,
         validators=[MaxValueValidator(10)],
     )
     answers = models.JSONField(_("answers"), default=dict, blank=True)

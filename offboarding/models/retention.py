@@ -37,7 +37,9 @@ class RevocationRecord(models.Model):
     """What one revoker revoked for a case, and how many items."""
 
     case = models.ForeignKey(
-        OffboardingCase, on_delete=models.PROTECT, related_name="revocations",
+        OffboardingCase,
+        on_delete=models.PROTECT,
+        related_name="revocations",
         verbose_name=_("case"),
     )
     revoker = models.CharField(_("revoker"), max_length=200)
@@ -64,7 +66,9 @@ class PurgeRun(models.Model):
     """One purge of a case's account: its start, its end, and what the certificate needs."""
 
     case = models.OneToOneField(
-        OffboardingCase, on_delete=models.PROTECT, related_name="purge_run",
+        OffboardingCase,
+        on_delete=models.PROTECT,
+        related_name="purge_run",
         verbose_name=_("case"),
     )
     started_at = models.DateTimeField(_("started"))
@@ -86,7 +90,9 @@ class PurgeProgress(models.Model):
     """How far the purge of one data source got: a killed worker resumes from here."""
 
     case = models.ForeignKey(
-        OffboardingCase, on_delete=models.PROTECT, related_name="purge_progress",
+        OffboardingCase,
+        on_delete=models.PROTECT,
+        related_name="purge_progress",
         verbose_name=_("case"),
     )
     source = models.CharField(_("data source"), max_length=100)
@@ -120,8 +126,12 @@ class PendingFileDeletion(models.Model):
 
     # Null when an operator re-applies erasures for an account whose case is gone.
     case = models.ForeignKey(
-        OffboardingCase, on_delete=models.PROTECT, related_name="pending_file_deletions",
-        verbose_name=_("case"), null=True, blank=True,
+        OffboardingCase,
+        on_delete=models.PROTECT,
+        related_name="pending_file_deletions",
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
     )
     # A STORAGES alias, or "app_label.Model.field" for the storage of that file field.
     storage = models.CharField(_("storage"), max_length=200, default="default")
@@ -133,7 +143,8 @@ class PendingFileDeletion(models.Model):
         verbose_name_plural = _("files to delete")
         indexes = [
             models.Index(
-                fields=["case", "id"], condition=Q(deleted_at__isnull=True),
+                fields=["case", "id"],
+                condition=Q(deleted_at__isnull=True),
                 name="offboarding_file_pending",
             ),
         ]
@@ -149,7 +160,8 @@ def hash_account_key(account_key: str) -> str:
     hash anyone could reverse by trying them all.
     """
     return hmac.new(
-        settings.SECRET_KEY.encode(), f"offboarding-account:{account_key}".encode(),
+        settings.SECRET_KEY.encode(),
+        f"offboarding-account:{account_key}".encode(),
         hashlib.sha256,
     ).hexdigest()
 
@@ -181,7 +193,9 @@ class DeletionCertificate(models.Model):
     """The certificate that an account's data was deleted: one per case, JSON and PDF."""
 
     case = models.OneToOneField(
-        OffboardingCase, on_delete=models.PROTECT, related_name="deletion_certificate",
+        OffboardingCase,
+        on_delete=models.PROTECT,
+        related_name="deletion_certificate",
         verbose_name=_("case"),
     )
     issued_at = models.DateTimeField(_("issued"))

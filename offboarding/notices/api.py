@@ -26,9 +26,15 @@ MAX_KEY_LENGTH = 120
 NO_RENEWAL_STATES = [CaseState.SCHEDULED, CaseState.ENDED, CaseState.VAULTED, CaseState.PURGED]
 
 
-def queue_notice(case: OffboardingCase, key: str, template: str, context: dict[str, Any], *,
-                 required: bool = True,
-                 attachments: Iterable[tuple[str, str, str]] = ()) -> OutboxMessage:
+def queue_notice(
+    case: OffboardingCase,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    required: bool = True,
+    attachments: Iterable[tuple[str, str, str]] = (),
+) -> OutboxMessage:
     """Queue one message to the case's contacts, once per (case, key); return its row.
 
     Calling it again with the same key returns the first row unchanged. ``attachments``
@@ -44,10 +50,14 @@ def queue_notice(case: OffboardingCase, key: str, template: str, context: dict[s
 
     with transaction.atomic():
         message, created = OutboxMessage.objects.get_or_create(
-            case=case, key=key,
+            case=case,
+            key=key,
             defaults={
-                "template": template, "context": stored_context,
-                "attachments": stored_attachments, "required": required, "due_at": now,
+                "template": template,
+                "context": stored_context,
+                "attachments": stored_attachments,
+                "required": required,
+                "due_at": now,
                 "next_attempt_at": timezone.now(),
             },
         )
@@ -98,11 +108,15 @@ def _validated_attachments(attachments: Iterable[tuple[str, str, str]]) -> list[
 
 
 def _supersede_cadence_messages(message: OutboxMessage) -> None:
-    superseded = OutboxMessage.objects.filter(
-        case_id=message.case_id, template=message.template, step__isnull=False,
-        status=OutboxStatus.PENDING,
-    ).exclude(pk=message.pk).update(
-        status=OutboxStatus.CANCELLED, cancel_reason=f"replaced by {message.key}"[:200]
+    superseded = (
+        OutboxMessage.objects.filter(
+            case_id=message.case_id,
+            template=message.template,
+            step__isnull=False,
+            status=OutboxStatus.PENDING,
+        )
+        .exclude(pk=message.pk)
+        .update(status=OutboxStatus.CANCELLED, cancel_reason=f"replaced by {message.key}"[:200])
     )
     if superseded:
         logger.info("Notice %s replaced %s cadence messages", message.pk, superseded)

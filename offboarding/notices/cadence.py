@@ -16,8 +16,15 @@ HOURS = OffsetUnit.HOURS
 
 # (code, trigger, direction, offset, unit, template, required)
 DEFAULT_CADENCE = [
-    ("cancellation-confirmed", T.CANCELLATION_CONFIRMED, AFTER, 0, HOURS,
-     "cancellation_confirmed", True),
+    (
+        "cancellation-confirmed",
+        T.CANCELLATION_CONFIRMED,
+        AFTER,
+        0,
+        HOURS,
+        "cancellation_confirmed",
+        True,
+    ),
     ("access-ends-in-3-days", T.BOUNDARY_REACHED, BEFORE, 3, DAYS, "access_ending", True),
     ("access-ended", T.BOUNDARY_REACHED, AFTER, 0, HOURS, "access_ended", True),
     ("deletion-in-7-days", T.RETENTION_ENDING, BEFORE, 7, DAYS, "deletion_reminder", True),
@@ -41,8 +48,13 @@ def install_default_cadence() -> int:
         _, was_created = CadenceStep.objects.get_or_create(
             code=code,
             defaults={
-                "trigger": trigger, "direction": direction, "offset": offset, "unit": unit,
-                "template": template, "required": required, "position": position * 10,
+                "trigger": trigger,
+                "direction": direction,
+                "offset": offset,
+                "unit": unit,
+                "template": template,
+                "required": required,
+                "position": position * 10,
             },
         )
         created += was_created

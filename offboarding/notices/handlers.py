@@ -25,7 +25,9 @@ def remember_pause_start(case: OffboardingCase, step: Any) -> dict:
         return {"paused": False}
     accepted = (
         AuditEvent.objects.filter(case=case, action="accept_save")
-        .order_by("-sequence").values_list("occurred_at", flat=True).first()
+        .order_by("-sequence")
+        .values_list("occurred_at", flat=True)
+        .first()
     )
     if recipients.capture(case) is None:
         # The account is gone; the moment is still worth keeping.

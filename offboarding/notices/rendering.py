@@ -42,8 +42,9 @@ def _portal_url() -> str:
     return app_settings.SITE_URL.rstrip("/") + path
 
 
-def render_parts(template: str, context: dict[str, Any],
-                 recipients: Recipients) -> tuple[str, str, str | None]:
+def render_parts(
+    template: str, context: dict[str, Any], recipients: Recipients
+) -> tuple[str, str, str | None]:
     """Return (subject, text, html or None); the HTML template is optional."""
     with translation.override(recipients.language), timezone.override(recipients.time_zone):
         subject = render_to_string(f"{TEMPLATE_DIR}/{template}_subject.txt", context)
@@ -56,8 +57,13 @@ def render_parts(template: str, context: dict[str, Any],
     return " ".join(subject.split()), text, html
 
 
-def build_email(message: OutboxMessage, case: OffboardingCase, recipients: Recipients,
-                email: str, attachments: list[tuple[str, bytes, str]]) -> EmailMultiAlternatives:
+def build_email(
+    message: OutboxMessage,
+    case: OffboardingCase,
+    recipients: Recipients,
+    email: str,
+    attachments: list[tuple[str, bytes, str]],
+) -> EmailMultiAlternatives:
     """Return the email of ``message`` to one contact, with unsubscribe headers if optional."""
     context = template_context(message, case)
     headers = {

@@ -110,8 +110,9 @@ def _candidates(step: CadenceStep, now: datetime, after: tuple[datetime, int] | 
     return cases.order_by("notice_anchor", "pk")
 
 
-def _due_rows(step: CadenceStep, cases: list[OffboardingCase],
-              now: datetime) -> list[OutboxMessage]:
+def _due_rows(
+    step: CadenceStep, cases: list[OffboardingCase], now: datetime
+) -> list[OutboxMessage]:
     """Return the messages due at ``now`` for ``cases``; cases not yet due wait."""
     rows = []
     wall_now = timezone.now()
@@ -125,9 +126,16 @@ def _due_rows(step: CadenceStep, cases: list[OffboardingCase],
         due = step.due_at(anchor, zone)
         if due > now or due < oldest:
             continue
-        rows.append(OutboxMessage(
-            case=case, key=message_key(step, anchor), step=step, anchor_at=anchor,
-            template=step.template, required=step.required, due_at=due,
-            next_attempt_at=wall_now,
-        ))
+        rows.append(
+            OutboxMessage(
+                case=case,
+                key=message_key(step, anchor),
+                step=step,
+                anchor_at=anchor,
+                template=step.template,
+                required=step.required,
+                due_at=due,
+                next_attempt_at=wall_now,
+            )
+        )
     return rows

@@ -44,8 +44,10 @@ class SendReport:
 
     def as_counts(self) -> dict[str, int]:
         return {
-            "notices_sent": self.sent, "notices_retried": self.retried,
-            "notices_failed": self.failed, "notices_cancelled": self.cancelled,
+            "notices_sent": self.sent,
+            "notices_retried": self.retried,
+            "notices_failed": self.failed,
+            "notices_cancelled": self.cancelled,
         }
 
 
@@ -86,7 +88,10 @@ def send_due_notices(max_messages: int | None = None) -> SendReport:
     if handled:
         logger.info(
             "Notices: %s sent, %s to retry, %s failed, %s cancelled",
-            report.sent, report.retried, report.failed, report.cancelled,
+            report.sent,
+            report.retried,
+            report.failed,
+            report.cancelled,
         )
     return report
 
@@ -113,8 +118,13 @@ def send_batch(messages: list[OutboxMessage], report: SendReport) -> None:
                 connection = connection or _open_connection()
                 _deliver(message, case, connection, report, now)
             except Exception as error:
-                logger.warning("Notice %s of case %s not sent (attempt %s): %s",
-                               message.pk, case.public_id, message.attempts, type(error).__name__)
+                logger.warning(
+                    "Notice %s of case %s not sent (attempt %s): %s",
+                    message.pk,
+                    case.public_id,
+                    message.attempts,
+                    type(error).__name__,
+                )
                 _record_failure(message, case, error, report)
                 # The connection may be broken; the next message opens a new one.
                 _close(connection)
@@ -134,15 +144,18 @@ def _cases_out_of_state(messages: list[OutboxMessage]) -> set[int]:
         condition = TRIGGERS[step.trigger].condition(step.direction)
         in_state = set()
         if condition is not None:
-            in_state = set(OffboardingCase.objects.filter(
-                condition, pk__in={message.case_id for message in step_messages}
-            ).values_list("pk", flat=True))
+            in_state = set(
+                OffboardingCase.objects.filter(
+                    condition, pk__in={message.case_id for message in step_messages}
+                ).values_list("pk", flat=True)
+            )
         out.update(message.pk for message in step_messages if message.case_id not in in_state)
     return out
 
 
-def refusal(message: OutboxMessage, case: OffboardingCase, now: Any, *,
-            in_state: bool | None = None) -> str:
+def refusal(
+    message: OutboxMessage, case: OffboardingCase, now: Any, *, in_state: bool | None = None
+) -> str:
     """Return why ``message`` must not be sent any more, or ``""`` when it may go out.
 
     ``in_state`` tells whether the case is in its cadence step's states, when the caller
@@ -163,8 +176,9 @@ def refusal(message: OutboxMessage, case: OffboardingCase, now: Any, *,
     return step_applies(case, message.step, now, message.anchor_at, in_state=in_state)
 
 
-def _deliver(message: OutboxMessage, case: OffboardingCase, connection: Any,
-             report: SendReport, now: Any) -> None:
+def _deliver(
+    message: OutboxMessage, case: OffboardingCase, connection: Any, report: SendReport, now: Any
+) -> None:
     recipients = recipients_of(case)
     contacts = _contacts_to_send(message, case, recipients)
     if not contacts and message.delivered_to:
@@ -194,8 +208,9 @@ def _deliver(message: OutboxMessage, case: OffboardingCase, connection: Any,
     _mark_sent(message, case, " ".join(message_ids), report, now)
 
 
-def _contacts_to_send(message: OutboxMessage, case: OffboardingCase,
-                      recipients: Recipients) -> list[str]:
+def _contacts_to_send(
+    message: OutboxMessage, case: OffboardingCase, recipients: Recipients
+) -> list[str]:
     done = set(message.delivered_to)
     contacts = [email for email in recipients.emails if contact_digest(email) not in done]
     if not message.required:
@@ -210,19 +225,26 @@ def _current(message: OutboxMessage):
     )
 
 
-def _mark_sent(message: OutboxMessage, case: OffboardingCase, message_ids: str,
-               report: SendReport, now: Any) -> None:
+def _mark_sent(
+    message: OutboxMessage, case: OffboardingCase, message_ids: str, report: SendReport, now: Any
+) -> None:
     with transaction.atomic():
         updated = _current(message).update(
-            status=OutboxStatus.SENT, sent_at=now, message_id=message_ids[:200],
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            message_id=message_ids[:200],
             last_error="",
         )
         if updated:
             # The audit trail proves which notice went out when.
             case.record(
-                "notice_sent", actor=Actor.system(),
-                data={"key": message.key, "template": message.template,
-                      "contacts": len(message.delivered_to)},
+                "notice_sent",
+                actor=Actor.system(),
+                data={
+                    "key": message.key,
+                    "template": message.template,
+                    "contacts": len(message.delivered_to),
+                },
             )
     report.sent += 1
 
@@ -233,18 +255,25 @@ def _cancel(message: OutboxMessage, reason: str, report: SendReport) -> None:
     report.cancelled += 1
 
 
-def _record_failure(message: OutboxMessage, case: OffboardingCase, error: Exception,
-                    report: SendReport) -> None:
+def _record_failure(
+    message: OutboxMessage, case: OffboardingCase, error: Exception, report: SendReport
+) -> None:
     text = f"{type(error).__name__}: {error}"[:2000]
     if message.attempts >= app_settings.NOTICE_MAX_ATTEMPTS:
         with transaction.atomic():
             if _current(message).update(status=OutboxStatus.FAILED, last_error=text):
                 case.record(
-                    "notice_failed", actor=Actor.system(), reason=text,
+                    "notice_failed",
+                    actor=Actor.system(),
+                    reason=text,
                     data={"key": message.key, "attempts": message.attempts},
                 )
-        logger.error("Notice %s of case %s failed after %s attempts", message.pk,
-                     case.public_id, message.attempts)
+        logger.error(
+            "Notice %s of case %s failed after %s attempts",
+            message.pk,
+            case.public_id,
+            message.attempts,
+        )
         report.failed += 1
         return
 
@@ -277,14 +306,21 @@ def resend(message: OutboxMessage, *, actor: Actor) -> None:
             pk=message.pk,
             status__in=[OutboxStatus.FAILED, OutboxStatus.CANCELLED, OutboxStatus.SENT],
         ).update(
-            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(),
-            delivered_to=[], cancel_reason="", last_error="",
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            delivered_to=[],
+            cancel_reason="",
+            last_error="",
         )
         if not updated:
-            raise ValueError(f"Notice {message.pk} is {message.status}; only a failed, cancelled "
-                             "or sent notice can be sent again.")
+            raise ValueError(
+                f"Notice {message.pk} is {message.status}; only a failed, cancelled "
+                "or sent notice can be sent again."
+            )
         message.case.record(
-            "notice_resend_requested", actor=actor,
+            "notice_resend_requested",
+            actor=actor,
             data={"key": message.key, "previous_status": message.status},
         )
     logger.info("Notice %s queued again by staff", message.pk)

@@ -78,8 +78,14 @@ def anchor_of(case: OffboardingCase, trigger: str) -> datetime | None:
     return value
 
 
-def step_applies(case: OffboardingCase, step: Any, now: datetime,
-                 anchor_at: datetime | None = None, *, in_state: bool | None = None) -> str:
+def step_applies(
+    case: OffboardingCase,
+    step: Any,
+    now: datetime,
+    anchor_at: datetime | None = None,
+    *,
+    in_state: bool | None = None,
+) -> str:
     """Return why ``step``'s notice does not apply to ``case`` at ``now``, or ``""``.
 
     ``anchor_at`` is the trigger moment the message was queued for; a case whose moment

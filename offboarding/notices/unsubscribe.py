@@ -39,8 +39,11 @@ def read_token(token: str) -> tuple[str, str]:
         payload = signing.loads(token, salt=TOKEN_SALT)
     except signing.BadSignature as error:
         raise InvalidToken("The unsubscribe token's signature does not match.") from error
-    if not isinstance(payload, dict) or not isinstance(payload.get("a"), str) \
-            or not isinstance(payload.get("c"), str):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("a"), str)
+        or not isinstance(payload.get("c"), str)
+    ):
         raise InvalidToken("The unsubscribe token has no account or contact.")
     return payload["a"], payload["c"]
 
@@ -67,17 +70,22 @@ def unsubscribe(token: str) -> tuple[NoticeUnsubscribe, bool]:
     if (found := existing.first()) is not None:
         return found, False
 
-    case = OffboardingCase.objects.for_account(account_key).order_by("-requested_at", "-pk").first()
+    case = (
+        OffboardingCase.objects.for_account(account_key).order_by("-requested_at", "-pk").first()
+    )
     try:
         with transaction.atomic():
             record = NoticeUnsubscribe.objects.create(
-                account_key=account_key, contact_digest=digest, case=case,
+                account_key=account_key,
+                contact_digest=digest,
+                case=case,
                 created_at=clock.now(),
             )
             if case is not None:
                 # The contact is not signed in: a customer actor without a user id.
                 case.record(
-                    "notice_unsubscribed", actor=Actor(ActorKind.CUSTOMER),
+                    "notice_unsubscribed",
+                    actor=Actor(ActorKind.CUSTOMER),
                     data={"contact": digest[:16]},
                 )
     except IntegrityError:

@@ -78,8 +78,9 @@ def storage_names(case: OffboardingCase) -> tuple[str, str]:
     return f"{base}.json", f"{base}.pdf"
 
 
-def render_pdf(case: OffboardingCase, content: dict[str, Any], language: str,
-               time_zone: str) -> bytes:
+def render_pdf(
+    case: OffboardingCase, content: dict[str, Any], language: str, time_zone: str
+) -> bytes:
     from datetime import datetime
 
     from offboarding.invoices.pdf import render_pdf as render_document
@@ -97,17 +98,23 @@ def render_pdf(case: OffboardingCase, content: dict[str, Any], language: str,
         for step in content["steps"]
     ]
     context = {
-        "certificate": content, "dates": dates, "window": window, "steps": steps,
+        "certificate": content,
+        "dates": dates,
+        "window": window,
+        "steps": steps,
         "case": case,
     }
     return render_document(
-        "offboarding/certificate/deletion_certificate.html", context,
-        language=language or "en", time_zone=time_zone or "UTC",
+        "offboarding/certificate/deletion_certificate.html",
+        context,
+        language=language or "en",
+        time_zone=time_zone or "UTC",
     )
 
 
-def write_files(case: OffboardingCase, content: dict[str, Any], language: str,
-                time_zone: str) -> tuple[str, str]:
+def write_files(
+    case: OffboardingCase, content: dict[str, Any], language: str, time_zone: str
+) -> tuple[str, str]:
     """Write the JSON and PDF files under fixed names, replacing earlier copies."""
     storage = storages[app_settings.STORAGE_ALIAS]
     json_name, pdf_name = storage_names(case)
@@ -136,13 +143,15 @@ def issue_certificate(case: OffboardingCase) -> Any:
             certificate, created = DeletionCertificate.objects.get_or_create(
                 case=case,
                 defaults={
-                    "issued_at": clock.now(), "data": content,
+                    "issued_at": clock.now(),
+                    "data": content,
                     "sha256": hashlib.sha256(serialise(content)).hexdigest(),
                 },
             )
             if created:
                 case.record(
-                    "deletion_certificate_issued", actor=Actor.system(),
+                    "deletion_certificate_issued",
+                    actor=Actor.system(),
                     data={"sha256": certificate.sha256},
                 )
     else:
@@ -164,7 +173,10 @@ def send_certificate(case: OffboardingCase, certificate: Any) -> None:
     from offboarding.notices.api import queue_notice
 
     queue_notice(
-        case, NOTICE_KEY, "deletion_certificate", {"certificate": certificate.data},
+        case,
+        NOTICE_KEY,
+        "deletion_certificate",
+        {"certificate": certificate.data},
         attachments=[
             ("deletion-certificate.pdf", certificate.pdf_name, "application/pdf"),
             ("deletion-certificate.json", certificate.json_name, "application/json"),

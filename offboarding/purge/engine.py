@@ -38,6 +38,7 @@ from offboarding.purge.files import field_storage_ref, queue_file_deletions
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass
 class SourceResult:
     source: str
@@ -104,8 +105,11 @@ def find_parent(source: Any, sources: list[Any]) -> tuple[Any, models.Field] | N
     if not key.concrete or not (key.many_to_one or key.one_to_one):
         return None
     for candidate in sources:
-        if candidate is not source and candidate.model is key.related_model \
-                and candidate.account_path == rest:
+        if (
+            candidate is not source
+            and candidate.model is key.related_model
+            and candidate.account_path == rest
+        ):
             return candidate, key
     return None
 
@@ -149,8 +153,9 @@ def column_attname(model: type[models.Model], column: str) -> str:
     raise FieldDoesNotExist(f"{model._meta.label} has no column {column!r}.")
 
 
-def select_column(model: type[models.Model], column: str, where_column: str,
-                  values: list[Any]) -> list[Any]:
+def select_column(
+    model: type[models.Model], column: str, where_column: str, values: list[Any]
+) -> list[Any]:
     """Return ``column`` of the rows whose ``where_column`` is in ``values``."""
     connection = connections[router.db_for_read(model)]
     if connection.vendor == "postgresql":
@@ -162,12 +167,16 @@ def select_column(model: type[models.Model], column: str, where_column: str,
             cursor.execute(
                 # Table and column names come from model metadata and are quoted.
                 f"SELECT {quote(column)} FROM {quote(model._meta.db_table)} "  # noqa: S608
-                f"WHERE {quote(where_column)} = ANY(%s)", [list(values)],
+                f"WHERE {quote(where_column)} = ANY(%s)",
+                [list(values)],
             )
             return [row[0] for row in cursor.fetchall()]
     where = column_attname(model, where_column)
-    return list(model._base_manager.filter(**{f"{where}__in": values})
-                .values_list(column_attname(model, column), flat=True))
+    return list(
+        model._base_manager.filter(**{f"{where}__in": values}).values_list(
+            column_attname(model, column), flat=True
+        )
+    )
 
 
 def delete_where_in(model: type[models.Model], column: str, values: list[Any]) -> int:
@@ -179,7 +188,8 @@ def delete_where_in(model: type[models.Model], column: str, values: list[Any]) -
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {quote(model._meta.db_table)} "  # noqa: S608
-                f"WHERE {quote(column)} = ANY(%s)", [list(values)],
+                f"WHERE {quote(column)} = ANY(%s)",
+                [list(values)],
             )
             return cursor.rowcount
     attname = column_attname(model, column)
@@ -202,8 +212,9 @@ class AccountPurge:
         with transaction.atomic(using=using, savepoint=False):
             for field_name in node.source.file_fields or ():
                 file_column = model._meta.get_field(field_name).column
-                names = [name for name in select_column(model, file_column, column, values)
-                         if name]
+                names = [
+                    name for name in select_column(model, file_column, column, values) if name
+                ]
                 node.result.files += queue_file_deletions(
                     self.case, field_storage_ref(model, field_name), names
                 )
@@ -224,8 +235,10 @@ class AccountPurge:
 
         counted = [node for node in nodes if node.progress_id is not None and node.unsaved]
         if counted:
-            added = Case(*[When(pk=node.progress_id, then=Value(node.unsaved))
-                           for node in counted], default=Value(0))
+            added = Case(
+                *[When(pk=node.progress_id, then=Value(node.unsaved)) for node in counted],
+                default=Value(0),
+            )
             PurgeProgress.objects.filter(pk__in=[node.progress_id for node in counted]).update(
                 deleted=F("deleted") + added, batches=F("batches") + 1
             )
@@ -254,7 +267,7 @@ class AccountPurge:
             if last is not None:
                 remaining = remaining.filter(pk__gt=last)
             with transaction.atomic(using=router.db_for_write(node.model)):
-                pks = list(remaining.values_list("pk", flat=True)[:node.chunk])
+                pks = list(remaining.values_list("pk", flat=True)[: node.chunk])
                 if not pks:
                     return
                 deleted = self.delete_family(node, pks)
@@ -276,7 +289,8 @@ class AccountPurge:
             deleted_before.add(node.model)
             if self.case is not None:
                 progress, _ = PurgeProgress.objects.get_or_create(
-                    case=self.case, source=node.source.name,
+                    case=self.case,
+                    source=node.source.name,
                     defaults={"model_label": node.model._meta.label, "position": position},
                 )
                 node.progress_id = progress.pk
@@ -310,9 +324,13 @@ class AccountPurge:
                 ).update(done=True)
             for member in family:
                 outcome.sources.append(member.result)
-                logger.info("Purge of account %s: %s rows of %s deleted in %s batches",
-                            self.account_key, member.result.deleted, member.result.model,
-                            member.result.batches)
+                logger.info(
+                    "Purge of account %s: %s rows of %s deleted in %s batches",
+                    self.account_key,
+                    member.result.deleted,
+                    member.result.model,
+                    member.result.batches,
+                )
         return outcome
 
 

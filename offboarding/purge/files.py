@@ -54,8 +54,9 @@ def delete_pending_files(case_id: int | None) -> int:
     deleted = 0
     while True:
         pending = list(
-            PendingFileDeletion.objects.filter(case_id=case_id, deleted_at__isnull=True)
-            .order_by("pk")[:CHUNK]
+            PendingFileDeletion.objects.filter(case_id=case_id, deleted_at__isnull=True).order_by(
+                "pk"
+            )[:CHUNK]
         )
         if not pending:
             break

@@ -26,8 +26,15 @@ from offboarding.purge.files import delete_pending_files
 logger = logging.getLogger(__name__)
 
 TOMBSTONE_FIELDS = (
-    "case_public_id", "account_key_hash", "retention_days", "boundary_at", "retention_ends_at",
-    "purge_started_at", "purged_at", "counts", "account_row_deleted",
+    "case_public_id",
+    "account_key_hash",
+    "retention_days",
+    "boundary_at",
+    "retention_ends_at",
+    "purge_started_at",
+    "purged_at",
+    "counts",
+    "account_row_deleted",
 )
 
 
@@ -106,8 +113,9 @@ def reapply(tombstones: Iterable[Tombstone], *, dry_run: bool = False) -> list[R
             result.account_row = _delete_account_row(account_key, tombstone)
             delete_pending_files(None)
             Tombstone.objects.filter(pk=tombstone.pk).update(reapplied_at=clock.now())
-            logger.info("Erasure of case %s re-applied: %s rows", tombstone.case_public_id,
-                        result.rows)
+            logger.info(
+                "Erasure of case %s re-applied: %s rows", tombstone.case_public_id, result.rows
+            )
         results.append(result)
     return results
 

@@ -64,14 +64,19 @@ def queue_invoice_files(case: OffboardingCase) -> int:
     except ImportError:
         return 0
     names = list(
-        FinalInvoiceDocument.objects.filter(invoice__case=case).values_list("storage_name", flat=True)
+        FinalInvoiceDocument.objects.filter(invoice__case=case).values_list(
+            "storage_name", flat=True
+        )
     )
     already = set(
-        PendingFileDeletion.objects.filter(case=case, name__in=names).values_list("name", flat=True)
+        PendingFileDeletion.objects.filter(case=case, name__in=names).values_list(
+            "name", flat=True
+        )
     )
     with transaction.atomic():
-        return queue_file_deletions(case, app_settings.STORAGE_ALIAS,
-                                    [name for name in names if name not in already])
+        return queue_file_deletions(
+            case, app_settings.STORAGE_ALIAS, [name for name in names if name not in already]
+        )
 
 
 def delete_account_row(case: OffboardingCase, run: Any) -> bool:
@@ -91,7 +96,8 @@ def delete_account_row(case: OffboardingCase, run: Any) -> bool:
         PurgeRun.objects.filter(pk=run.pk).update(account_row_deleted=True)
         for label, count in deleted.items():
             progress, _ = PurgeProgress.objects.get_or_create(
-                case=case, source=f"account:{label}",
+                case=case,
+                source=f"account:{label}",
                 defaults={"model_label": label, "position": ACCOUNT_ROW_POSITION},
             )
             PurgeProgress.objects.filter(pk=progress.pk).update(deleted=count, done=True)

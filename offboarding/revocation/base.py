@@ -73,13 +73,16 @@ def record_revocation(case: Any, revoker_name: str, revoked: Revoked) -> Any:
 
     with transaction.atomic():
         record, created = RevocationRecord.objects.select_for_update().get_or_create(
-            case=case, revoker=revoker_name,
+            case=case,
+            revoker=revoker_name,
             defaults={"count": revoked.count, "detail": revoked.detail, "revoked_at": clock.now()},
         )
         if not created:
             detail = {**record.detail, **revoked.detail} if revoked.count else record.detail
             RevocationRecord.objects.filter(pk=record.pk).update(
-                count=F("count") + revoked.count, runs=F("runs") + 1, detail=detail,
+                count=F("count") + revoked.count,
+                runs=F("runs") + 1,
+                detail=detail,
             )
             record.refresh_from_db()
     return record
@@ -91,8 +94,9 @@ def run_revoker(case: Any, revoker: Revoker) -> dict[str, Any]:
     if case.has_product_access():
         # A reactivation between the boundary and this retry: revoking now would lock out
         # a paying customer.
-        logger.info("Revoker %s skipped for case %s: access restored", revoker.name,
-                    case.public_id)
+        logger.info(
+            "Revoker %s skipped for case %s: access restored", revoker.name, case.public_id
+        )
         return {"revoker": revoker.name, "skipped": "product access restored"}
 
     account = get_adapter().get_account(case.account_key)
@@ -101,6 +105,7 @@ def run_revoker(case: Any, revoker: Revoker) -> dict[str, Any]:
     else:
         revoked = revoker.revoke(case, account)
     record = record_revocation(case, revoker.name, revoked)
-    logger.info("Revoker %s revoked %s items for case %s", revoker.name, revoked.count,
-                case.public_id)
+    logger.info(
+        "Revoker %s revoked %s items for case %s", revoker.name, revoked.count, case.public_id
+    )
     return {"revoker": revoker.name, "count": revoked.count, "total": record.count}

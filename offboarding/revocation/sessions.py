@@ -76,7 +76,7 @@ class SessionRevoker(Revoker):
         user_ids = [str(pk) for pk in self.member_ids(account)]
         deleted = 0
         for start in range(0, len(user_ids), CHUNK):
-            records = SessionRecord.objects.filter(user_id__in=user_ids[start:start + CHUNK])
+            records = SessionRecord.objects.filter(user_id__in=user_ids[start : start + CHUNK])
             keys = list(records.values_list("session_key", flat=True))
             if keys:
                 deleted += delete_sessions(keys)

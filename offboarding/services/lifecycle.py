@@ -18,7 +18,14 @@ from offboarding import clock, signals, steps
 from offboarding.adapter import get_adapter
 from offboarding.billing.base import SubscriptionInfo
 from offboarding.conf import app_settings
-from offboarding.models import Actor, AuditEvent, CaseState, IllegalTransition, OffboardingCase, SaveKind
+from offboarding.models import (
+    Actor,
+    AuditEvent,
+    CaseState,
+    IllegalTransition,
+    OffboardingCase,
+    SaveKind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +72,14 @@ def open_case(account: Any, user: Any, *, actor: Actor | None = None) -> Offboar
                 requested_at=clock.now(),
             )
             AuditEvent.append(
-                case, action="request", from_state="", to_state=case.state, actor=actor,
-                reason="", data={"plan": subscription.plan_code}, occurred_at=case.requested_at,
+                case,
+                action="request",
+                from_state="",
+                to_state=case.state,
+                actor=actor,
+                reason="",
+                data={"plan": subscription.plan_code},
+                occurred_at=case.requested_at,
             )
             steps.enqueue_moment(case, "requested")
             transaction.on_commit(
@@ -89,8 +102,9 @@ def subscription_of(case: OffboardingCase) -> SubscriptionInfo:
 # Customer decisions
 
 
-def confirm_cancellation(case: OffboardingCase, *, actor: Actor, immediately: bool = False,
-                         reason: str = "") -> OffboardingCase:
+def confirm_cancellation(
+    case: OffboardingCase, *, actor: Actor, immediately: bool = False, reason: str = ""
+) -> OffboardingCase:
     """Confirm the cancellation: access ends at the period end, or now if ``immediately``."""
     if immediately and not app_settings.ALLOW_IMMEDIATE_CANCEL:
         raise IllegalTransition(case, "confirm_cancel", "immediate cancellation is not offered")
@@ -103,9 +117,14 @@ def confirm_cancellation(case: OffboardingCase, *, actor: Actor, immediately: bo
             billing.resume(case.account_key, now)
         boundary = billing.cancel(case.account_key, immediately=immediately, now=now)
         case.apply_transition(
-            "confirm_cancel", actor=actor, reason=reason,
+            "confirm_cancel",
+            actor=actor,
+            reason=reason,
             data={"immediately": immediately, "boundary": boundary.isoformat()},
-            boundary_at=boundary, confirmed_at=now, immediate=immediately, saved_as="",
+            boundary_at=boundary,
+            confirmed_at=now,
+            immediate=immediately,
+            saved_as="",
             pause_ends_at=None,
         )
     if immediately:
@@ -126,7 +145,9 @@ def withdraw(case: OffboardingCase, *, actor: Actor, reason: str = "") -> Offboa
 
 def accept_pause(case: OffboardingCase, *, days: int, actor: Actor) -> OffboardingCase:
     if days not in app_settings.PAUSE_DAYS:
-        raise ValueError(f"A pause of {days} days is not offered; offered: {app_settings.PAUSE_DAYS}.")
+        raise ValueError(
+            f"A pause of {days} days is not offered; offered: {app_settings.PAUSE_DAYS}."
+        )
     billing = get_adapter().get_billing_backend()
     now = clock.now()
     until = now + timedelta(days=days)
@@ -135,23 +156,30 @@ def accept_pause(case: OffboardingCase, *, days: int, actor: Actor) -> Offboardi
         _check(case, "accept_save")
         billing.pause(case.account_key, until=until, now=now)
         case.apply_transition(
-            "accept_save", actor=actor, data={"offer": "pause", "days": days},
-            saved_as=SaveKind.PAUSED, pause_ends_at=until, boundary_at=None,
+            "accept_save",
+            actor=actor,
+            data={"offer": "pause", "days": days},
+            saved_as=SaveKind.PAUSED,
+            pause_ends_at=until,
+            boundary_at=None,
         )
     return case
 
 
-def accept_discount(case: OffboardingCase, *, percent: int, months: int,
-                    actor: Actor) -> OffboardingCase:
+def accept_discount(
+    case: OffboardingCase, *, percent: int, months: int, actor: Actor
+) -> OffboardingCase:
     billing = get_adapter().get_billing_backend()
     with transaction.atomic():
         case = _locked(case)
         _check(case, "accept_save")
         billing.apply_discount(case.account_key, percent=percent, months=months, now=clock.now())
         case.apply_transition(
-            "accept_save", actor=actor,
+            "accept_save",
+            actor=actor,
             data={"offer": "discount", "percent": percent, "months": months},
-            saved_as=SaveKind.DISCOUNTED, boundary_at=None,
+            saved_as=SaveKind.DISCOUNTED,
+            boundary_at=None,
         )
     return case
 
@@ -165,8 +193,11 @@ def accept_downgrade(case: OffboardingCase, *, plan_code: str, actor: Actor) -> 
             billing.undo_cancel(case.account_key, clock.now())
         billing.downgrade(case.account_key, plan_code=plan_code, now=clock.now())
         case.apply_transition(
-            "accept_save", actor=actor, data={"offer": "downgrade", "plan": plan_code},
-            saved_as=SaveKind.DOWNGRADED, boundary_at=None,
+            "accept_save",
+            actor=actor,
+            data={"offer": "downgrade", "plan": plan_code},
+            saved_as=SaveKind.DOWNGRADED,
+            boundary_at=None,
         )
     return case
 
@@ -204,21 +235,28 @@ def leave_vault(case: OffboardingCase, *, actor: Actor) -> OffboardingCase:
         case = _locked(case)
         days = _retention_days(case)
         case.apply_transition(
-            "leave_vault", actor=actor, retention_days=days, retention_starts_at=now,
-            retention_ends_at=now + timedelta(days=days), ended_at=case.ended_at or now,
+            "leave_vault",
+            actor=actor,
+            retention_days=days,
+            retention_starts_at=now,
+            retention_ends_at=now + timedelta(days=days),
+            ended_at=case.ended_at or now,
         )
     return case
 
 
-def reactivate(case: OffboardingCase, *, actor: Actor, plan_code: str | None = None,
-               reason: str = "") -> OffboardingCase:
+def reactivate(
+    case: OffboardingCase, *, actor: Actor, plan_code: str | None = None, reason: str = ""
+) -> OffboardingCase:
     """Restore the account after the boundary and before the purge; API keys stay revoked."""
     billing = get_adapter().get_billing_backend()
     now = clock.now()
     with transaction.atomic():
         case = _locked(case)
         _check(case, "reactivate")
-        billing.reactivate(case.account_key, plan_code=plan_code or case.plan_code or None, now=now)
+        billing.reactivate(
+            case.account_key, plan_code=plan_code or case.plan_code or None, now=now
+        )
         case.apply_transition("reactivate", actor=actor, reason=reason)
     account = _account(case)
     if account is not None:
@@ -237,10 +275,33 @@ def reach_boundary(case: OffboardingCase) -> OffboardingCase:
         days = _retention_days(case)
         _close_billing(case)
         case.apply_transition(
-            "reach_boundary", actor=Actor.system(), ended_at=clock.now(), retention_days=days,
+            "reach_boundary",
+            actor=Actor.system(),
+            ended_at=clock.now(),
+            retention_days=days,
             retention_starts_at=case.boundary_at,
             retention_ends_at=case.boundary_at + timedelta(days=days),
         )
+    return case
+
+
+def reach_boundary_in_vault(case: OffboardingCase) -> OffboardingCase:
+    """Run the boundary's work for a case that moved into the vault before its boundary.
+
+    The state stays ``vaulted``; the paid period still ends, so billing is closed and the
+    "boundary_reached" steps (revocation, final invoice) run as for any other case.
+    """
+    with transaction.atomic():
+        case = _locked(case)
+        if case.state != CaseState.VAULTED or case.ended_at is not None:
+            raise IllegalTransition(
+                case, "reach_boundary_in_vault", "not a vaulted case before its boundary"
+            )
+        if case.boundary_at is None or case.boundary_at > clock.now():
+            raise IllegalTransition(case, "reach_boundary_in_vault", "the boundary has not come")
+        _close_billing(case)
+        case.record("boundary_reached_in_vault", actor=Actor.system(), ended_at=clock.now())
+        steps.enqueue_moment(case, "boundary_reached")
     return case
 
 
@@ -257,7 +318,9 @@ def start_purge(case: OffboardingCase) -> OffboardingCase:
     with transaction.atomic():
         case = _locked(case)
         if case.state != CaseState.ENDED or case.legal_hold or case.purge_started_at is not None:
-            raise IllegalTransition(case, "start_purge", purge_refusal(case, now) or "already started")
+            raise IllegalTransition(
+                case, "start_purge", purge_refusal(case, now) or "already started"
+            )
         if case.retention_ends_at is None or case.retention_ends_at > now:
             raise IllegalTransition(case, "start_purge", purge_refusal(case, now))
         case.record("purge_started", actor=Actor.system(), purge_started_at=now)
@@ -289,15 +352,19 @@ def purge_refusal(case: OffboardingCase, now: datetime | None = None) -> str:
         return f"the case is {case.state}, not ended"
     if case.legal_hold:
         return "a legal hold is in place"
-    if case.retention_ends_at is None or now < case.retention_ends_at:
-        return f"the retention window ends {case.retention_ends_at.isoformat() if case.retention_ends_at else 'later'}"
+    if case.retention_ends_at is None:
+        return "the retention window has not started"
+    if now < case.retention_ends_at:
+        return f"the retention window ends {case.retention_ends_at.isoformat()}"
     return ""
 
 
 # Staff decisions
 
 
-def extend_retention(case: OffboardingCase, *, days: int, actor: Actor, reason: str) -> OffboardingCase:
+def extend_retention(
+    case: OffboardingCase, *, days: int, actor: Actor, reason: str
+) -> OffboardingCase:
     if days < 1:
         raise ValueError(f"Extend the retention window by at least 1 day, not {days}.")
     if not reason.strip():
@@ -305,12 +372,21 @@ def extend_retention(case: OffboardingCase, *, days: int, actor: Actor, reason: 
     with transaction.atomic():
         case = _locked(case)
         if case.state != CaseState.ENDED or case.purge_started_at is not None:
-            raise IllegalTransition(case, "extend_retention", "only an ended case before its purge")
+            raise IllegalTransition(
+                case, "extend_retention", "only an ended case before its purge"
+            )
         new_end = case.retention_ends_at + timedelta(days=days)
         case.record(
-            "retention_extended", actor=actor, reason=reason,
-            data={"days": days, "from": case.retention_ends_at.isoformat(), "to": new_end.isoformat()},
-            retention_ends_at=new_end, retention_days=(case.retention_days or 0) + days,
+            "retention_extended",
+            actor=actor,
+            reason=reason,
+            data={
+                "days": days,
+                "from": case.retention_ends_at.isoformat(),
+                "to": new_end.isoformat(),
+            },
+            retention_ends_at=new_end,
+            retention_days=(case.retention_days or 0) + days,
         )
     return case
 
@@ -324,8 +400,13 @@ def place_legal_hold(case: OffboardingCase, *, actor: Actor, reason: str) -> Off
             raise IllegalTransition(case, "place_legal_hold", "the account is already purged")
         if case.legal_hold:
             return case
-        case.record("legal_hold_placed", actor=actor, reason=reason, legal_hold=True,
-                    legal_hold_reason=reason)
+        case.record(
+            "legal_hold_placed",
+            actor=actor,
+            reason=reason,
+            legal_hold=True,
+            legal_hold_reason=reason,
+        )
     return case
 
 
@@ -336,8 +417,9 @@ def lift_legal_hold(case: OffboardingCase, *, actor: Actor, reason: str) -> Offb
         case = _locked(case)
         if not case.legal_hold:
             return case
-        case.record("legal_hold_lifted", actor=actor, reason=reason, legal_hold=False,
-                    legal_hold_reason="")
+        case.record(
+            "legal_hold_lifted", actor=actor, reason=reason, legal_hold=False, legal_hold_reason=""
+        )
     return case
 
 

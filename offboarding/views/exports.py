@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 class ExportRequestForm(forms.Form):
     formats = forms.MultipleChoiceField(
-        label=_("Formats"), widget=forms.CheckboxSelectMultiple,
+        label=_("Formats"),
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one format.")},
     )
 
@@ -94,8 +95,11 @@ def export_status(request: HttpRequest, token: str) -> HttpResponse:
     export = DataExport.objects.select_related("case").filter(token=token).first()
     if export is None or not _entitled_export(request, export):
         raise Http404
-    return render(request, "offboarding/portal/_export_panel.html",
-                  {"case": export.case, "export_account_key": export.account_key})
+    return render(
+        request,
+        "offboarding/portal/_export_panel.html",
+        {"case": export.case, "export_account_key": export.account_key},
+    )
 
 
 @require_GET
@@ -109,17 +113,25 @@ def export_download(request: HttpRequest, signed: str) -> HttpResponseBase:
     if claims is None:
         logger.warning("Export download with an invalid or expired link")
         raise Http404
-    export = DataExport.objects.select_related("case").filter(
-        token=claims.export_token, account_key=claims.account_key
-    ).first()
-    if export is None or not export.is_ready or (
-        export.expires_at is None or export.expires_at <= clock.now()
+    export = (
+        DataExport.objects.select_related("case")
+        .filter(token=claims.export_token, account_key=claims.account_key)
+        .first()
+    )
+    if (
+        export is None
+        or not export.is_ready
+        or (export.expires_at is None or export.expires_at <= clock.now())
     ):
         raise Http404
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not _entitled_export(request, export):
-        logger.warning("Export %s: download by user %s rejected: no right to the account", export.pk, request.user.pk)
+        logger.warning(
+            "Export %s: download by user %s rejected: no right to the account",
+            export.pk,
+            request.user.pk,
+        )
         raise Http404
 
     from offboarding import reauth
@@ -139,8 +151,12 @@ def _serve(request: HttpRequest, export: DataExport) -> HttpResponseBase:
         except FileNotFoundError:
             logger.warning("Export %s: archive missing from storage", export.pk)
             raise Http404 from None
-        response = FileResponse(handle, as_attachment=True, filename=export.download_filename,
-                                content_type="application/zip")
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=export.download_filename,
+            content_type="application/zip",
+        )
     response["Cache-Control"] = "private, no-store"
     service.record_download(export, request.user)
     return response

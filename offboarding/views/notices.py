@@ -32,6 +32,4 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "offboarding/notices/unsubscribe.html", {"token": token})
 
     _, created = unsubscribing.unsubscribe(token)
-    return render(
-        request, "offboarding/notices/unsubscribe_done.html", {"already": not created}
-    )
+    return render(request, "offboarding/notices/unsubscribe_done.html", {"already": not created})

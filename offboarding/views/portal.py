@@ -94,9 +94,11 @@ def _current_portal(request: HttpRequest) -> Portal:
 
 def _case_portal(request: HttpRequest, public_id: str) -> tuple[OffboardingCase, Portal]:
     """Return the case named in the URL and its portal; 404 for anyone the adapter refuses."""
-    case = OffboardingCase.objects.filter(public_id=public_id).select_related(
-        "survey_response"
-    ).first()
+    case = (
+        OffboardingCase.objects.filter(public_id=public_id)
+        .select_related("survey_response")
+        .first()
+    )
     if case is None:
         raise Http404("No such case.")
     return case, _portal_for_account(request, get_adapter().get_account(case.account_key))
@@ -124,7 +126,9 @@ def _local_date(moment: datetime | None, portal: Portal) -> str:
 
 def _subscription(portal: Portal) -> SubscriptionInfo | None:
     try:
-        return get_adapter().get_billing_backend().get_subscription(portal.account_key, clock.now())
+        return (
+            get_adapter().get_billing_backend().get_subscription(portal.account_key, clock.now())
+        )
     except NoSubscription:
         return None
 
@@ -205,11 +209,15 @@ def cancel(request: HttpRequest) -> HttpResponse:
         return _status(open_case)
 
     subscription = _subscription(portal_)
-    ask_reason = portal_.profile.asks_reason_before_offers and not (open_case and open_case.is_paused)
+    ask_reason = portal_.profile.asks_reason_before_offers and not (
+        open_case and open_case.is_paused
+    )
     with timezone.override(portal_.tzinfo):
         period_end = _local_date(subscription.current_period_end, portal_) if subscription else ""
     form = CancelForm(
-        request.POST or None, period_end_label=period_end, ask_reason=ask_reason,
+        request.POST or None,
+        period_end_label=period_end,
+        ask_reason=ask_reason,
         reasons=reason_choices() if ask_reason else None,
     )
     if request.method == "POST" and subscription is not None and form.is_valid():
@@ -219,7 +227,8 @@ def cancel(request: HttpRequest) -> HttpResponse:
 
     context = {"form": form, "case": open_case, **_cancel_context(portal_, subscription)}
     context["offers_may_follow"] = bool(
-        subscription is not None and portal_.profile.offers_before_confirmation
+        subscription is not None
+        and portal_.profile.offers_before_confirmation
         and not (open_case and open_case.is_paused)
         and offers.offers_may_follow(portal_.account_key, subscription.plan_code)
     )
@@ -249,8 +258,14 @@ def _save_reason(case: OffboardingCase, reason: str) -> None:
     )
 
 
-def _confirm(request: HttpRequest, case: OffboardingCase, portal: Portal, *,
-             immediately: bool, withdrawal: bool = False) -> HttpResponse:
+def _confirm(
+    request: HttpRequest,
+    case: OffboardingCase,
+    portal: Portal,
+    *,
+    immediately: bool,
+    withdrawal: bool = False,
+) -> HttpResponse:
     """Confirm the cancellation once: a repeated or concurrent submit lands on the same result.
 
     The confirmation email is queued in the transaction of the confirmation, so neither
@@ -260,7 +275,9 @@ def _confirm(request: HttpRequest, case: OffboardingCase, portal: Portal, *,
         with transaction.atomic():
             if case.state not in CONFIRMED_STATES:
                 case = lifecycle.confirm_cancellation(
-                    case, actor=_actor(request), immediately=immediately,
+                    case,
+                    actor=_actor(request),
+                    immediately=immediately,
                     reason="withdrawal" if withdrawal else "",
                 )
             _queue_confirmation(case, portal, withdrawal=withdrawal)
@@ -268,7 +285,9 @@ def _confirm(request: HttpRequest, case: OffboardingCase, portal: Portal, *,
         case.refresh_from_db()
         if case.state not in CONFIRMED_STATES:
             logger.warning("Case %s: confirmation rejected: %s", case.public_id, error)
-            _messages_error(request, _("The cancellation could not be confirmed. Please try again."))
+            _messages_error(
+                request, _("The cancellation could not be confirmed. Please try again.")
+            )
             return _status(case)
         # A concurrent request confirmed the case first and queued the same email.
         _queue_confirmation(case, portal, withdrawal=withdrawal)
@@ -332,12 +351,17 @@ def offer_accept(request: HttpRequest, public_id: str) -> HttpResponse:
         (c for c in offers.eligible_offers(case) if c.offer.pk == form.cleaned_data["offer"]), None
     )
     if choice is None:
-        logger.warning("Case %s: offer %s is not on offer", case.public_id, form.cleaned_data["offer"])
+        logger.warning(
+            "Case %s: offer %s is not on offer", case.public_id, form.cleaned_data["offer"]
+        )
         _messages_error(request, _("That offer is no longer available."))
         return _status(case)
     try:
         case = offers.accept(
-            case, choice, actor=_actor(request), days=form.cleaned_data.get("days"),
+            case,
+            choice,
+            actor=_actor(request),
+            days=form.cleaned_data.get("days"),
             plan_code=form.cleaned_data.get("plan") or "",
         )
     except (ValueError, IllegalTransition, BillingError) as error:
@@ -401,14 +425,17 @@ def survey(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _save_survey(case: OffboardingCase, form: SurveyForm) -> None:
-    SurveyResponse.objects.update_or_create(case=case, defaults={
-        "reason_code": form.cleaned_data.get("reason") or "",
-        "comment": form.cleaned_data.get("comment") or "",
-        "nps": form.cleaned_data.get("nps"),
-        "answers": form.answers(),
-        "skipped": False,
-        "answered_at": clock.now(),
-    })
+    SurveyResponse.objects.update_or_create(
+        case=case,
+        defaults={
+            "reason_code": form.cleaned_data.get("reason") or "",
+            "comment": form.cleaned_data.get("comment") or "",
+            "nps": form.cleaned_data.get("nps"),
+            "answers": form.answers(),
+            "skipped": False,
+            "answered_at": clock.now(),
+        },
+    )
     logger.info("Case %s: survey answered", case.public_id)
 
 
@@ -447,7 +474,8 @@ def status(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "case": case,
         "data_deleted_on": _data_deleted_on(case, portal_),
-        "can_withdraw": case.state == S.SCHEDULED and case.boundary_at is not None
+        "can_withdraw": case.state == S.SCHEDULED
+        and case.boundary_at is not None
         and case.boundary_at > now,
         "can_resume": case.is_paused,
         "can_vault": not case.transition_refusal("enter_vault", now) and case.state != S.REQUESTED,
@@ -470,8 +498,11 @@ def _has_survey_response(case: OffboardingCase) -> bool:
 
 def _can_delete_now(case: OffboardingCase, now: datetime | None = None) -> bool:
     return (
-        case.state == S.ENDED and not case.legal_hold and case.purge_started_at is None
-        and case.retention_ends_at is not None and case.retention_ends_at > (now or clock.now())
+        case.state == S.ENDED
+        and not case.legal_hold
+        and case.purge_started_at is None
+        and case.retention_ends_at is not None
+        and case.retention_ends_at > (now or clock.now())
     )
 
 
@@ -479,23 +510,35 @@ def _case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
     case, portal_ = _case_portal(request, public_id)
     actor = _actor(request)
     workflows = {
-        "withdraw": (lambda: lifecycle.withdraw(case, actor=actor),
-                     _("Your cancellation is undone. Nothing changes for your account.")),
-        "resume": (lambda: lifecycle.end_pause(case, actor=actor),
-                   _("Your pause has ended and your subscription is active again.")),
-        "vault": (lambda: lifecycle.enter_vault(case, actor=actor),
-                  _("Your data is now in the free, read-only data vault.")),
-        "leave_vault": (lambda: lifecycle.leave_vault(case, actor=actor),
-                        _("You left the data vault. The retention window has started.")),
-        "reactivate": (lambda: lifecycle.reactivate(case, actor=actor),
-                       _("Welcome back: your account is active again.")),
+        "withdraw": (
+            lambda: lifecycle.withdraw(case, actor=actor),
+            _("Your cancellation is undone. Nothing changes for your account."),
+        ),
+        "resume": (
+            lambda: lifecycle.end_pause(case, actor=actor),
+            _("Your pause has ended and your subscription is active again."),
+        ),
+        "vault": (
+            lambda: lifecycle.enter_vault(case, actor=actor),
+            _("Your data is now in the free, read-only data vault."),
+        ),
+        "leave_vault": (
+            lambda: lifecycle.leave_vault(case, actor=actor),
+            _("You left the data vault. The retention window has started."),
+        ),
+        "reactivate": (
+            lambda: lifecycle.reactivate(case, actor=actor),
+            _("Welcome back: your account is active again."),
+        ),
     }
     workflow, done = workflows[action]
     try:
         case = workflow()
     except (IllegalTransition, BillingError) as error:
         logger.warning("Case %s: %s rejected: %s", case.public_id, action, error)
-        _messages_error(request, _("That is not possible for this case any more. Nothing was changed."))
+        _messages_error(
+            request, _("That is not possible for this case any more. Nothing was changed.")
+        )
         return _status(case)
     _messages_ok(request, done)
     return _status(case)
@@ -550,22 +593,29 @@ def delete_data(request: HttpRequest, public_id: str) -> HttpResponse:
             with transaction.atomic():
                 locked = OffboardingCase.objects.select_for_update().get(pk=case.pk)
                 if not _can_delete_now(locked) or locked.retention_ends_at is None:
-                    raise IllegalTransition(locked, "delete_now", "the purge can no longer be brought forward")
+                    raise IllegalTransition(
+                        locked, "delete_now", "the purge can no longer be brought forward"
+                    )
                 locked.record(
-                    "retention_shortened", actor=_actor(request),
+                    "retention_shortened",
+                    actor=_actor(request),
                     reason="The customer asked for their data to be deleted now.",
                     data={"from": locked.retention_ends_at.isoformat(), "to": now.isoformat()},
                     retention_ends_at=now,
                 )
         except IllegalTransition as error:
             logger.warning("Case %s: delete now rejected: %s", case.public_id, error)
-            _messages_error(request, _("Your data can no longer be deleted early. Nothing was changed."))
+            _messages_error(
+                request, _("Your data can no longer be deleted early. Nothing was changed.")
+            )
             return _status(case)
         _messages_ok(request, _("Your data will be deleted within the next few minutes."))
         return _status(case)
     if request.method == "POST":
         logger.warning("Delete-now form rejected for case %s", case.public_id)
-    return _render(request, portal_, "offboarding/portal/delete_data.html", {"case": case, "form": form})
+    return _render(
+        request, portal_, "offboarding/portal/delete_data.html", {"case": case, "form": form}
+    )
 
 
 # Withdrawal (EU right of withdrawal, 14 days)

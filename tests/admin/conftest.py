@@ -25,7 +25,8 @@ def users_are_accounts(settings):
     run rows to count.
     """
     settings.OFFBOARDING = {
-        "CLOCK": "database", "BUILTIN_STEP_HANDLERS": False,
+        "CLOCK": "database",
+        "BUILTIN_STEP_HANDLERS": False,
         "DATA_REGISTRY": "tests.admin.registry.registry",
     }
 

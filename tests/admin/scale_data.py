@@ -20,9 +20,20 @@ from offboarding.models.cases import Actor
 
 S = CaseState
 # State mix of a product a few years old: most cases ended or purged.
-STATE_CYCLE = [S.ENDED] * 8 + [S.PURGED] * 4 + [S.SCHEDULED, S.SCHEDULED, S.REACTIVATED,
-                                                S.VAULTED, S.WITHDRAWN, S.SAVED, S.REQUESTED,
-                                                S.ABANDONED]
+STATE_CYCLE = (
+    [S.ENDED] * 8
+    + [S.PURGED] * 4
+    + [
+        S.SCHEDULED,
+        S.SCHEDULED,
+        S.REACTIVATED,
+        S.VAULTED,
+        S.WITHDRAWN,
+        S.SAVED,
+        S.REQUESTED,
+        S.ABANDONED,
+    ]
+)
 REASONS = ["too_expensive", "missing_features", "switched_service", "unused", "other"]
 BATCH = 5000
 
@@ -31,8 +42,11 @@ def _case(index: int, start: datetime, rng: random.Random) -> OffboardingCase:
     state = STATE_CYCLE[index % len(STATE_CYCLE)]
     requested = start + timedelta(minutes=index * 7)
     case = OffboardingCase(
-        public_id=f"scale{index:08d}", account_key=f"scale-{index}",
-        account_label=f"Scale account {index}", state=state, requested_at=requested,
+        public_id=f"scale{index:08d}",
+        account_key=f"scale-{index}",
+        account_label=f"Scale account {index}",
+        state=state,
+        requested_at=requested,
         plan_code="team-monthly",
     )
     if state not in (S.REQUESTED, S.SAVED, S.ABANDONED):
@@ -69,21 +83,36 @@ def create_cases(count: int, start: datetime, seed: int = 7) -> list[int]:
     answers, offers, exports = [], [], []
     for case in cases:
         if case.pk % 3 == 0:
-            answers.append(SurveyResponse(
-                case_id=case.pk, nps=rng.randint(0, 10), reason_code=rng.choice(REASONS),
-                answered_at=case.requested_at + timedelta(minutes=2),
-            ))
+            answers.append(
+                SurveyResponse(
+                    case_id=case.pk,
+                    nps=rng.randint(0, 10),
+                    reason_code=rng.choice(REASONS),
+                    answered_at=case.requested_at + timedelta(minutes=2),
+                )
+            )
         if case.pk % 10 == 0:
-            offers.append(OfferEvent(case_id=case.pk, kind="pause", at=case.requested_at,
-                                     action="accepted" if case.state == S.SAVED else "declined"))
+            offers.append(
+                OfferEvent(
+                    case_id=case.pk,
+                    kind="pause",
+                    at=case.requested_at,
+                    action="accepted" if case.state == S.SAVED else "declined",
+                )
+            )
         if case.pk % 20 == 0:
             requested = case.requested_at + timedelta(hours=1)
-            exports.append(DataExport(
-                account_key=case.account_key, case_id=case.pk, formats=["csv"],
-                status="ready", requested_at=requested,
-                ready_at=requested + timedelta(minutes=rng.randint(1, 240)),
-                first_downloaded_at=requested + timedelta(hours=rng.randint(1, 72)),
-            ))
+            exports.append(
+                DataExport(
+                    account_key=case.account_key,
+                    case_id=case.pk,
+                    formats=["csv"],
+                    status="ready",
+                    requested_at=requested,
+                    ready_at=requested + timedelta(minutes=rng.randint(1, 240)),
+                    first_downloaded_at=requested + timedelta(hours=rng.randint(1, 72)),
+                )
+            )
     SurveyResponse.objects.bulk_create(answers, batch_size=BATCH)
     OfferEvent.objects.bulk_create(offers, batch_size=BATCH)
     DataExport.objects.bulk_create(exports, batch_size=BATCH)
@@ -94,8 +123,14 @@ def add_history(case: OffboardingCase, events: int) -> None:
     """Append ``events`` audit events to ``case`` through the hash chain."""
     for index in range(events):
         AuditEvent.append(
-            case, action=f"note_{index}", from_state=case.state, to_state=case.state,
-            actor=Actor.system(), reason="", data={"index": index}, occurred_at=case.requested_at,
+            case,
+            action=f"note_{index}",
+            from_state=case.state,
+            to_state=case.state,
+            actor=Actor.system(),
+            reason="",
+            data={"index": index},
+            occurred_at=case.requested_at,
         )
 
 

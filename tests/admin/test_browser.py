@@ -19,8 +19,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STRICT_CSP = "default-src 'self'"
 # Collects violations in the page; init scripts run through DevTools, outside the policy.
 CSP_LISTENER = """
@@ -92,8 +97,13 @@ class StaffSession:
 
 @pytest.fixture
 def dashboard_data(frozen_clock, ended_case):
-    SurveyResponse.objects.create(case=ended_case, nps=9, reason_code="too_expensive",
-                                  answered_at=utc(2024, 3, 6), comment="Budget cut")
+    SurveyResponse.objects.create(
+        case=ended_case,
+        nps=9,
+        reason_code="too_expensive",
+        answered_at=utc(2024, 3, 6),
+        comment="Budget cut",
+    )
     return ended_case
 
 
@@ -101,8 +111,9 @@ def dashboard_url():
     return reverse("admin:offboarding_dashboard") + "?start=2024-01-01&end=2024-04-30"
 
 
-def test_customer_success_extends_but_cannot_purge(browser, live_server, success_user,
-                                                   dashboard_data):
+def test_customer_success_extends_but_cannot_purge(
+    browser, live_server, success_user, dashboard_data
+):
     case = dashboard_data
     session = StaffSession(browser, live_server, "customer-success")
     session.login(success_user.username)
@@ -141,8 +152,9 @@ def test_customer_success_extends_but_cannot_purge(browser, live_server, success
     session.close()
 
 
-def test_administrator_purges_after_dry_run(browser, live_server, admin_user_in_group,
-                                            dashboard_data):
+def test_administrator_purges_after_dry_run(
+    browser, live_server, admin_user_in_group, dashboard_data
+):
     case = dashboard_data
     session = StaffSession(browser, live_server, "administrator")
     session.login(admin_user_in_group.username)

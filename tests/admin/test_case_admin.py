@@ -40,23 +40,48 @@ def listed_ids(response):
 def listed_cases(db, frozen_clock):
     frozen_clock.at(utc(2024, 3, 20))
     SurveyReason.objects.create(code="too_expensive", label="It's too expensive")
-    promoter = case_in_state(CaseState.ENDED, requested_at=utc(2024, 3, 1),
-                             account_label="Promoter Ltd", account_key="acct-promoter")
-    SurveyResponse.objects.create(case=promoter, nps=10, reason_code="too_expensive",
-                                  answered_at=utc(2024, 3, 1))
-    detractor = case_in_state(CaseState.SCHEDULED, requested_at=utc(2024, 3, 2),
-                              account_label="Detractor GmbH", account_key="acct-detractor",
-                              boundary_at=utc(2024, 3, 25))
-    SurveyResponse.objects.create(case=detractor, nps=3, reason_code="unused",
-                                  answered_at=utc(2024, 3, 2))
-    held = case_in_state(CaseState.ENDED, requested_at=utc(2024, 2, 1), legal_hold=True,
-                         legal_hold_reason="Court order 12", account_label="Held SA")
-    vaulted = case_in_state(CaseState.VAULTED, requested_at=utc(2024, 2, 2),
-                            vaulted_at=utc(2024, 2, 3))
-    failing = case_in_state(CaseState.REQUESTED, requested_at=utc(2024, 3, 3),
-                            needs_attention=True, attention_reason="revoke failed")
-    return {"promoter": promoter, "detractor": detractor, "held": held, "vaulted": vaulted,
-            "failing": failing}
+    promoter = case_in_state(
+        CaseState.ENDED,
+        requested_at=utc(2024, 3, 1),
+        account_label="Promoter Ltd",
+        account_key="acct-promoter",
+    )
+    SurveyResponse.objects.create(
+        case=promoter, nps=10, reason_code="too_expensive", answered_at=utc(2024, 3, 1)
+    )
+    detractor = case_in_state(
+        CaseState.SCHEDULED,
+        requested_at=utc(2024, 3, 2),
+        account_label="Detractor GmbH",
+        account_key="acct-detractor",
+        boundary_at=utc(2024, 3, 25),
+    )
+    SurveyResponse.objects.create(
+        case=detractor, nps=3, reason_code="unused", answered_at=utc(2024, 3, 2)
+    )
+    held = case_in_state(
+        CaseState.ENDED,
+        requested_at=utc(2024, 2, 1),
+        legal_hold=True,
+        legal_hold_reason="Court order 12",
+        account_label="Held SA",
+    )
+    vaulted = case_in_state(
+        CaseState.VAULTED, requested_at=utc(2024, 2, 2), vaulted_at=utc(2024, 2, 3)
+    )
+    failing = case_in_state(
+        CaseState.REQUESTED,
+        requested_at=utc(2024, 3, 3),
+        needs_attention=True,
+        attention_reason="revoke failed",
+    )
+    return {
+        "promoter": promoter,
+        "detractor": detractor,
+        "held": held,
+        "vaulted": vaulted,
+        "failing": failing,
+    }
 
 
 def test_list_shows_reason_and_nps(client, success_user, listed_cases):
@@ -106,8 +131,9 @@ def test_search_by_public_id(client, success_user, listed_cases):
     assert listed_ids(response) == {case.pk}
 
 
-def test_list_query_count_constant(client, success_user, listed_cases,
-                                   django_assert_max_num_queries):
+def test_list_query_count_constant(
+    client, success_user, listed_cases, django_assert_max_num_queries
+):
     client.force_login(success_user)
     client.get(reverse(CHANGELIST))  # warm the session and content-type caches
     with django_assert_max_num_queries(12):
@@ -124,21 +150,37 @@ def test_list_query_count_constant(client, success_user, listed_cases,
 
 def test_change_page_shows_the_timeline(client, success_user, ended_case):
     client.force_login(success_user)
-    SurveyResponse.objects.create(case=ended_case, nps=7, reason_code="unused",
-                                  comment="Moving to a spreadsheet", answered_at=utc(2024, 3, 5))
+    SurveyResponse.objects.create(
+        case=ended_case,
+        nps=7,
+        reason_code="unused",
+        comment="Moving to a spreadsheet",
+        answered_at=utc(2024, 3, 5),
+    )
     response = client.get(change_url(ended_case))
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Audit trail", "confirm_cancel", "reach_boundary", "Steps", "Exit survey",
-                 "Moving to a spreadsheet", "Notices", "Data exports", "Final invoice",
-                 "Access revocations", "Deletion certificate",
-                 "Audit trail verified: the hash chain is intact."):
+    for text in (
+        "Audit trail",
+        "confirm_cancel",
+        "reach_boundary",
+        "Steps",
+        "Exit survey",
+        "Moving to a spreadsheet",
+        "Notices",
+        "Data exports",
+        "Final invoice",
+        "Access revocations",
+        "Deletion certificate",
+        "Audit trail verified: the hash chain is intact.",
+    ):
         assert text in html, text
     assert 'name="_save"' not in html  # read-only: no save button
 
 
-def test_change_page_offers_actions_by_permission(client, success_user, admin_user_in_group,
-                                                  ended_case):
+def test_change_page_offers_actions_by_permission(
+    client, success_user, admin_user_in_group, ended_case
+):
     client.force_login(success_user)
     html = client.get(change_url(ended_case)).content.decode()
     assert action_url(ended_case, "extend_retention") in html
@@ -151,8 +193,9 @@ def test_change_page_offers_actions_by_permission(client, success_user, admin_us
     assert action_url(ended_case, "purge_now") in html
 
 
-def test_change_page_query_count_constant(client, success_user, ended_case,
-                                          django_assert_max_num_queries):
+def test_change_page_query_count_constant(
+    client, success_user, ended_case, django_assert_max_num_queries
+):
     client.force_login(success_user)
     client.get(change_url(ended_case))
     with django_assert_max_num_queries(30) as first:
@@ -174,7 +217,9 @@ def test_extend_retention_asks_for_a_reason(client, success_user, ended_case):
     assert page.status_code == 200
     assert b'name="reason"' in page.content
 
-    rejected = client.post(action_url(ended_case, "extend_retention"), {"days": "7", "reason": " "})
+    rejected = client.post(
+        action_url(ended_case, "extend_retention"), {"days": "7", "reason": " "}
+    )
     assert rejected.status_code == 200
     assert rejected.context["form"].errors["reason"]
     ended_case.refresh_from_db()
@@ -184,8 +229,10 @@ def test_extend_retention_asks_for_a_reason(client, success_user, ended_case):
 
 def test_extend_retention_audited_with_staff_user(client, success_user, ended_case):
     client.force_login(success_user)
-    response = client.post(action_url(ended_case, "extend_retention"),
-                           {"days": "14", "reason": "Customer asked for time"})
+    response = client.post(
+        action_url(ended_case, "extend_retention"),
+        {"days": "14", "reason": "Customer asked for time"},
+    )
     assert response.status_code == 302
     assert response["Location"] == change_url(ended_case)
 
@@ -202,8 +249,9 @@ def test_extend_retention_audited_with_staff_user(client, success_user, ended_ca
 def test_extend_retention_rejects_bad_days(client, success_user, ended_case):
     client.force_login(success_user)
     for days in ("0", "-3", "abc", ""):
-        response = client.post(action_url(ended_case, "extend_retention"),
-                               {"days": days, "reason": "why not"})
+        response = client.post(
+            action_url(ended_case, "extend_retention"), {"days": days, "reason": "why not"}
+        )
         assert response.status_code == 200, days
         assert response.context["form"].errors["days"], days
     ended_case.refresh_from_db()
@@ -224,10 +272,15 @@ def test_legal_hold_place_and_lift(client, success_user, ended_case):
     client.post(action_url(ended_case, "lift_legal_hold"), {"reason": "Case settled"})
     ended_case.refresh_from_db()
     assert ended_case.legal_hold is False
-    actions = list(AuditEvent.objects.filter(case=ended_case, actor_kind="staff")
-                   .values_list("action", "reason"))
-    assert actions == [("legal_hold_placed", "Litigation 2024-17"),
-                       ("legal_hold_lifted", "Case settled")]
+    actions = list(
+        AuditEvent.objects.filter(case=ended_case, actor_kind="staff").values_list(
+            "action", "reason"
+        )
+    )
+    assert actions == [
+        ("legal_hold_placed", "Litigation 2024-17"),
+        ("legal_hold_lifted", "Case settled"),
+    ]
 
 
 def test_reactivate_by_staff(client, success_user, ended_case):
@@ -266,8 +319,12 @@ def test_staff_without_permission_cannot_act(client, django_user_model, ended_ca
     viewer = django_user_model.objects.create_user("viewer", "v@example.com", "pw", is_staff=True)
     client.force_login(viewer)
     assert client.get(action_url(ended_case, "extend_retention")).status_code == 403
-    assert client.post(action_url(ended_case, "extend_retention"),
-                       {"days": "3", "reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            action_url(ended_case, "extend_retention"), {"days": "3", "reason": "x"}
+        ).status_code
+        == 403
+    )
 
 
 # Purge now
@@ -276,8 +333,7 @@ def test_staff_without_permission_cannot_act(client, django_user_model, ended_ca
 def test_customer_success_cannot_purge(client, success_user, ended_case):
     client.force_login(success_user)
     assert client.get(action_url(ended_case, "purge_now")).status_code == 403
-    response = client.post(action_url(ended_case, "purge_now"),
-                           {"reason": "x", "confirm": "on"})
+    response = client.post(action_url(ended_case, "purge_now"), {"reason": "x", "confirm": "on"})
     assert response.status_code == 403
     ended_case.refresh_from_db()
     assert ended_case.purge_started_at is None
@@ -312,8 +368,10 @@ def test_purge_now_needs_confirmation(client, admin_user_in_group, ended_case):
 
 def test_purge_now_ends_window_and_purges(client, admin_user_in_group, ended_case, frozen_clock):
     client.force_login(admin_user_in_group)
-    response = client.post(action_url(ended_case, "purge_now"),
-                           {"reason": "Erasure request by email", "confirm": "on"})
+    response = client.post(
+        action_url(ended_case, "purge_now"),
+        {"reason": "Erasure request by email", "confirm": "on"},
+    )
     assert response.status_code == 302
 
     ended_case.refresh_from_db()
@@ -338,8 +396,9 @@ def test_purge_now_refused(client, admin_user_in_group, ended_case, blocker):
     before = AuditEvent.objects.filter(case=ended_case).count()
     retention_end = ended_case.retention_ends_at
 
-    response = client.post(action_url(ended_case, "purge_now"),
-                           {"reason": "try anyway", "confirm": "on"})
+    response = client.post(
+        action_url(ended_case, "purge_now"), {"reason": "try anyway", "confirm": "on"}
+    )
 
     assert response.status_code == 200
     assert "Nothing was changed" in response.content.decode()
@@ -363,15 +422,22 @@ def test_bulk_extend_asks_reason_then_applies(client, success_user, make_custome
     client.force_login(success_user)
     selected = [str(case.pk) for case in cases]
 
-    form_page = client.post(reverse(CHANGELIST),
-                            {"action": "extend_retention", "_selected_action": selected})
+    form_page = client.post(
+        reverse(CHANGELIST), {"action": "extend_retention", "_selected_action": selected}
+    )
     assert form_page.status_code == 200
     assert b'name="apply"' in form_page.content
 
-    done = client.post(reverse(CHANGELIST), {
-        "action": "extend_retention", "_selected_action": selected, "apply": "yes",
-        "days": "5", "reason": "Migration help",
-    })
+    done = client.post(
+        reverse(CHANGELIST),
+        {
+            "action": "extend_retention",
+            "_selected_action": selected,
+            "apply": "yes",
+            "days": "5",
+            "reason": "Migration help",
+        },
+    )
     assert done.status_code == 302
     for case in cases:
         case.refresh_from_db()
@@ -380,10 +446,16 @@ def test_bulk_extend_asks_reason_then_applies(client, success_user, make_custome
 
 def test_bulk_action_reports_rejections(client, success_user, ended_case, scheduled_case):
     client.force_login(success_user)
-    response = client.post(reverse(CHANGELIST), {
-        "action": "reactivate", "_selected_action": [ended_case.pk, scheduled_case.pk],
-        "apply": "yes", "reason": "Won back",
-    }, follow=True)
+    response = client.post(
+        reverse(CHANGELIST),
+        {
+            "action": "reactivate",
+            "_selected_action": [ended_case.pk, scheduled_case.pk],
+            "apply": "yes",
+            "reason": "Won back",
+        },
+        follow=True,
+    )
     messages = [str(message) for message in response.context["messages"]]
     assert any("1 case(s) done" in message for message in messages)
     assert any("Rejected, nothing changed" in message for message in messages)
@@ -420,20 +492,36 @@ def test_audit_events_read_only_for_superusers(client, admin_user, ended_case):
 
 def test_retry_failed_step(client, success_user, ended_case):
     step = CaseStep.objects.create(
-        case=ended_case, moment="boundary_reached", handler="revoke_sessions",
-        status=CaseStep.Status.FAILED, attempts=5, next_attempt_at=utc(2024, 4, 1),
+        case=ended_case,
+        moment="boundary_reached",
+        handler="revoke_sessions",
+        status=CaseStep.Status.FAILED,
+        attempts=5,
+        next_attempt_at=utc(2024, 4, 1),
         last_error="OperationalError: timeout",
     )
-    ended_case.record("step_failed", actor=lifecycle.Actor.system(), needs_attention=True,
-                      attention_reason="boundary_reached: revoke_sessions failed")
+    ended_case.record(
+        "step_failed",
+        actor=lifecycle.Actor.system(),
+        needs_attention=True,
+        attention_reason="boundary_reached: revoke_sessions failed",
+    )
     client.force_login(success_user)
     changelist = reverse("admin:offboarding_casestep_changelist")
 
-    form_page = client.post(changelist, {"action": "retry_failed_steps",
-                                         "_selected_action": [step.pk]})
+    form_page = client.post(
+        changelist, {"action": "retry_failed_steps", "_selected_action": [step.pk]}
+    )
     assert b'name="reason"' in form_page.content
-    client.post(changelist, {"action": "retry_failed_steps", "_selected_action": [step.pk],
-                             "apply": "yes", "reason": "Database is back"})
+    client.post(
+        changelist,
+        {
+            "action": "retry_failed_steps",
+            "_selected_action": [step.pk],
+            "apply": "yes",
+            "reason": "Database is back",
+        },
+    )
 
     step.refresh_from_db()
     assert step.status == CaseStep.Status.PENDING
@@ -452,8 +540,11 @@ def test_retry_needs_permission(client, django_user_model, ended_case):
     client.force_login(viewer)
     response = client.get(reverse("admin:offboarding_casestep_changelist"))
     assert response.status_code == 200
-    choices = [value for value, _ in response.context["action_form"].fields["action"].choices] \
-        if response.context.get("action_form") else []
+    choices = (
+        [value for value, _ in response.context["action_form"].fields["action"].choices]
+        if response.context.get("action_form")
+        else []
+    )
     assert "retry_failed_steps" not in choices
 
 
@@ -473,40 +564,59 @@ def test_resend_notice_with_reason(client, success_user, ended_case):
     from offboarding.models import OutboxMessage
 
     sent = OutboxMessage.objects.create(
-        case=ended_case, key="boundary-reminder", template="boundary_reminder",
-        status="sent", due_at=utc(2024, 3, 30), next_attempt_at=utc(2024, 3, 30),
+        case=ended_case,
+        key="boundary-reminder",
+        template="boundary_reminder",
+        status="sent",
+        due_at=utc(2024, 3, 30),
+        next_attempt_at=utc(2024, 3, 30),
         sent_at=utc(2024, 3, 30),
     )
     pending = OutboxMessage.objects.create(
-        case=ended_case, key="other", template="boundary_reminder", status="pending",
-        due_at=utc(2024, 4, 3), next_attempt_at=utc(2024, 4, 3),
+        case=ended_case,
+        key="other",
+        template="boundary_reminder",
+        status="pending",
+        due_at=utc(2024, 4, 3),
+        next_attempt_at=utc(2024, 4, 3),
     )
     client.force_login(success_user)
-    assert action_url(ended_case, "resend_notice") in client.get(change_url(ended_case)).content.decode()
+    assert (
+        action_url(ended_case, "resend_notice")
+        in client.get(change_url(ended_case)).content.decode()
+    )
 
     page = client.get(action_url(ended_case, "resend_notice"))
     choices = [value for value, _ in page.context["form"].fields["message"].choices if value]
     assert [choice.value for choice in choices] == [sent.pk]
 
-    refused = client.post(action_url(ended_case, "resend_notice"),
-                          {"message": pending.pk, "reason": "again"})
+    refused = client.post(
+        action_url(ended_case, "resend_notice"), {"message": pending.pk, "reason": "again"}
+    )
     assert refused.context["form"].errors["message"]
 
-    client.post(action_url(ended_case, "resend_notice"),
-                {"message": sent.pk, "reason": "Customer lost the email"})
+    client.post(
+        action_url(ended_case, "resend_notice"),
+        {"message": sent.pk, "reason": "Customer lost the email"},
+    )
     sent.refresh_from_db()
     assert sent.status == "pending"
     reason_event = AuditEvent.objects.get(case=ended_case, action="notice_resend_reason")
     assert (reason_event.actor_id, reason_event.reason) == (
-        str(success_user.pk), "Customer lost the email")
+        str(success_user.pk),
+        "Customer lost the email",
+    )
     assert AuditEvent.objects.filter(case=ended_case, action="notice_resend_requested").exists()
 
 
 def test_purge_now_queues_purge_steps(client, admin_user_in_group, ended_case, settings):
     settings.OFFBOARDING = {**settings.OFFBOARDING, "BUILTIN_STEP_HANDLERS": True}
     client.force_login(admin_user_in_group)
-    response = client.post(action_url(ended_case, "purge_now"),
-                           {"reason": "Erasure request", "confirm": "on"}, follow=True)
+    response = client.post(
+        action_url(ended_case, "purge_now"),
+        {"reason": "Erasure request", "confirm": "on"},
+        follow=True,
+    )
     messages = [str(message) for message in response.context["messages"]]
     assert any("The purge has started" in message for message in messages)
     ended_case.refresh_from_db()
@@ -517,8 +627,9 @@ def test_purge_now_queues_purge_steps(client, admin_user_in_group, ended_case, s
 def test_action_on_unknown_case_is_404(client, admin_user_in_group, db):
     client.force_login(admin_user_in_group)
     for object_id in ("999999", "not-a-number"):
-        url = reverse("admin:offboarding_offboardingcase_action",
-                      args=[object_id, "extend_retention"])
+        url = reverse(
+            "admin:offboarding_offboardingcase_action", args=[object_id, "extend_retention"]
+        )
         assert client.get(url).status_code == 404
 
 
@@ -529,12 +640,15 @@ def test_reissue_certificate_after_purge(client, admin_user_in_group, ended_case
     client.post(action_url(ended_case, "purge_now"), {"reason": "Erasure", "confirm": "on"})
     ended_case.refresh_from_db()
     assert ended_case.state == CaseState.PURGED
-    assert action_url(ended_case, "reissue_certificate") in client.get(
-        change_url(ended_case)).content.decode()
+    assert (
+        action_url(ended_case, "reissue_certificate")
+        in client.get(change_url(ended_case)).content.decode()
+    )
 
     for _ in range(2):
-        response = client.post(action_url(ended_case, "reissue_certificate"),
-                               {"reason": "Customer lost the PDF"})
+        response = client.post(
+            action_url(ended_case, "reissue_certificate"), {"reason": "Customer lost the PDF"}
+        )
         assert response.status_code == 302
     certificate = DeletionCertificate.objects.get(case=ended_case)
     assert certificate.times_issued == 2

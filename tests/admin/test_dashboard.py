@@ -25,19 +25,33 @@ MARCH = {"start": "2024-03-01", "end": "2024-03-31"}
 def march_data(db, frozen_clock):
     frozen_clock.at(utc(2024, 12, 1))
     answered = []
-    for index, (nps, reason) in enumerate([(10, "too_expensive"), (9, "unused"),
-                                          (3, "too_expensive"), (None, "")]):
-        case = case_in_state(CaseState.ENDED, requested_at=utc(2024, 3, 1 + index),
-                             boundary_at=utc(2024, 3, 10), account_label=f"Account {index}")
-        answered.append(SurveyResponse.objects.create(
-            case=case, nps=nps, reason_code=reason, answered_at=utc(2024, 3, 2 + index),
-            comment="=HYPERLINK(\"http://example.invalid\")" if index == 0 else "fine",
-        ))
-    OfferEvent.objects.create(case=answered[1].case, kind="pause", action="accepted",
-                              at=utc(2024, 3, 3))
-    DataExport.objects.create(account_key=answered[0].case.account_key,
-                              requested_at=utc(2024, 3, 5), ready_at=utc(2024, 3, 5, 0, 30),
-                              first_downloaded_at=utc(2024, 3, 5, 2))
+    for index, (nps, reason) in enumerate(
+        [(10, "too_expensive"), (9, "unused"), (3, "too_expensive"), (None, "")]
+    ):
+        case = case_in_state(
+            CaseState.ENDED,
+            requested_at=utc(2024, 3, 1 + index),
+            boundary_at=utc(2024, 3, 10),
+            account_label=f"Account {index}",
+        )
+        answered.append(
+            SurveyResponse.objects.create(
+                case=case,
+                nps=nps,
+                reason_code=reason,
+                answered_at=utc(2024, 3, 2 + index),
+                comment='=HYPERLINK("http://example.invalid")' if index == 0 else "fine",
+            )
+        )
+    OfferEvent.objects.create(
+        case=answered[1].case, kind="pause", action="accepted", at=utc(2024, 3, 3)
+    )
+    DataExport.objects.create(
+        account_key=answered[0].case.account_key,
+        requested_at=utc(2024, 3, 5),
+        ready_at=utc(2024, 3, 5, 0, 30),
+        first_downloaded_at=utc(2024, 3, 5, 2),
+    )
     return answered
 
 
@@ -55,7 +69,7 @@ def test_dashboard_figures(client, success_user, march_data):
     assert panels["exports"].headline == "30 min"
     assert panels["deletions"].headline == "–"
     html = response.content.decode()
-    assert html.count("<svg class=\"obd-svg") == len(panels)
+    assert html.count('<svg class="obd-svg') == len(panels)
     assert "No account purged in this period." in html
 
 
@@ -66,11 +80,15 @@ def test_dashboard_empty_period(client, success_user, march_data):
     panels = response.context["panels"]
     assert all(panel.chart.empty for panel in panels)
     html = response.content.decode()
-    for message in ("No NPS answer in this period.", "No case ended in this period.",
-                    "No offer accepted in this period.",
-                    "No cancellation confirmed in this period.",
-                    "No reason given in this period.", "No export requested in this period.",
-                    "No account purged in this period."):
+    for message in (
+        "No NPS answer in this period.",
+        "No case ended in this period.",
+        "No offer accepted in this period.",
+        "No cancellation confirmed in this period.",
+        "No reason given in this period.",
+        "No export requested in this period.",
+        "No account purged in this period.",
+    ):
         assert message in html, message
 
 
@@ -84,9 +102,11 @@ def test_dashboard_has_no_inline_style_or_script(client, success_user, march_dat
 
 def test_dashboard_rejects_bad_period(client, success_user, march_data):
     client.force_login(success_user)
-    for query in ({"start": "2024-03-31", "end": "2024-03-01"},
-                  {"start": "yesterday", "end": "2024-03-01"},
-                  {"start": "2020-01-01", "end": "2024-03-01"}):
+    for query in (
+        {"start": "2024-03-31", "end": "2024-03-01"},
+        {"start": "yesterday", "end": "2024-03-01"},
+        {"start": "2020-01-01", "end": "2024-03-01"},
+    ):
         response = client.get(reverse(DASHBOARD), query)
         assert response.status_code == 200
         assert response.context["form"].errors, query
@@ -108,9 +128,13 @@ def test_dashboard_query_count(client, success_user, march_data, django_assert_m
     with django_assert_max_num_queries(25) as captured:
         client.get(reverse(DASHBOARD), MARCH)
     for index in range(30):
-        case_in_state(CaseState.PURGED, requested_at=utc(2024, 2, 1), purged_at=utc(2024, 3, 9),
-                      purge_started_at=utc(2024, 3, 9),
-                      retention_ends_at=utc(2024, 3, 9) - timedelta(days=index % 2))
+        case_in_state(
+            CaseState.PURGED,
+            requested_at=utc(2024, 2, 1),
+            purged_at=utc(2024, 3, 9),
+            purge_started_at=utc(2024, 3, 9),
+            retention_ends_at=utc(2024, 3, 9) - timedelta(days=index % 2),
+        )
     with django_assert_max_num_queries(len(captured.captured_queries)):
         client.get(reverse(DASHBOARD), MARCH)
 
@@ -187,6 +211,10 @@ def test_group_permissions(success_user, admin_user_in_group):
     assert not success_user.has_perm("offboarding.purge_offboardingcase")
     assert not success_user.has_perm("offboarding.change_saveoffer")
     assert admin_user_in_group.has_perm("offboarding.purge_offboardingcase")
-    for codename in ("change_saveoffer", "add_surveyquestion", "delete_surveyreason",
-                     "change_cadencestep"):
+    for codename in (
+        "change_saveoffer",
+        "add_surveyquestion",
+        "delete_surveyreason",
+        "change_cadencestep",
+    ):
         assert admin_user_in_group.has_perm(f"offboarding.{codename}"), codename

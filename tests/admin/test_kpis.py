@@ -123,14 +123,21 @@ def test_winback_counts_reactivations_inside_the_window(db, frozen_clock, settin
     boundary = {"boundary_at": utc(2024, 3, 10)}
     case_in_state(CaseState.ENDED, requested_at=utc(2024, 2, 1), **boundary)
     case_in_state(CaseState.PURGED, requested_at=utc(2024, 2, 1), **boundary)
-    case_in_state(CaseState.REACTIVATED, requested_at=utc(2024, 2, 1), **boundary,
-                  closed_at=utc(2024, 3, 20))  # 10 days after the boundary: won back
-    case_in_state(CaseState.REACTIVATED, requested_at=utc(2024, 2, 1), **boundary,
-                  closed_at=utc(2024, 6, 8, 0, 0, 1))  # 90 days and 1 s: too late
-    case_in_state(CaseState.ENDED, requested_at=utc(2024, 1, 1),
-                  boundary_at=utc(2024, 2, 20))  # boundary before the period
-    case_in_state(CaseState.WITHDRAWN, requested_at=utc(2024, 3, 1),
-                  boundary_at=utc(2024, 3, 10))  # never ended
+    case_in_state(
+        CaseState.REACTIVATED, requested_at=utc(2024, 2, 1), **boundary, closed_at=utc(2024, 3, 20)
+    )  # 10 days after the boundary: won back
+    case_in_state(
+        CaseState.REACTIVATED,
+        requested_at=utc(2024, 2, 1),
+        **boundary,
+        closed_at=utc(2024, 6, 8, 0, 0, 1),
+    )  # 90 days and 1 s: too late
+    case_in_state(
+        CaseState.ENDED, requested_at=utc(2024, 1, 1), boundary_at=utc(2024, 2, 20)
+    )  # boundary before the period
+    case_in_state(
+        CaseState.WITHDRAWN, requested_at=utc(2024, 3, 1), boundary_at=utc(2024, 3, 10)
+    )  # never ended
 
     result = kpis.winback_rate(MARCH)
 
@@ -141,15 +148,18 @@ def test_winback_counts_reactivations_inside_the_window(db, frozen_clock, settin
 def test_winback_window_edge_counts(db, frozen_clock, settings):
     settings.OFFBOARDING = {**settings.OFFBOARDING, "WINBACK_WINDOW_DAYS": 30}
     frozen_clock.at(utc(2024, 12, 1))
-    case_in_state(CaseState.REACTIVATED, requested_at=utc(2024, 2, 1),
-                  boundary_at=utc(2024, 3, 10), closed_at=utc(2024, 4, 9))
+    case_in_state(
+        CaseState.REACTIVATED,
+        requested_at=utc(2024, 2, 1),
+        boundary_at=utc(2024, 3, 10),
+        closed_at=utc(2024, 4, 9),
+    )
     assert kpis.winback_rate(MARCH).part == 1
 
 
 def test_winback_ignores_boundaries_still_ahead(db, frozen_clock):
     frozen_clock.at(utc(2024, 3, 15))
-    case_in_state(CaseState.SCHEDULED, requested_at=utc(2024, 3, 1),
-                  boundary_at=utc(2024, 3, 20))
+    case_in_state(CaseState.SCHEDULED, requested_at=utc(2024, 3, 1), boundary_at=utc(2024, 3, 20))
     result = kpis.winback_rate(MARCH)
     assert result.whole == 0
     assert result.percent is None
@@ -191,20 +201,27 @@ def test_save_rate_empty_period(db):
 def test_cancellations_per_week_fills_empty_weeks(db):
     period = kpis.Period.from_dates(date(2024, 3, 4), date(2024, 3, 24))
     for confirmed in (utc(2024, 3, 4, 0, 0), utc(2024, 3, 10, 23, 59), utc(2024, 3, 20)):
-        case_in_state(CaseState.SCHEDULED, requested_at=confirmed - timedelta(minutes=5),
-                      confirmed_at=confirmed)
-    case_in_state(CaseState.SCHEDULED, requested_at=utc(2024, 3, 25),
-                  confirmed_at=utc(2024, 3, 25))  # after the period
+        case_in_state(
+            CaseState.SCHEDULED,
+            requested_at=confirmed - timedelta(minutes=5),
+            confirmed_at=confirmed,
+        )
+    case_in_state(
+        CaseState.SCHEDULED, requested_at=utc(2024, 3, 25), confirmed_at=utc(2024, 3, 25)
+    )  # after the period
 
     assert kpis.cancellations_per_week(period) == [
-        (date(2024, 3, 4), 2), (date(2024, 3, 11), 0), (date(2024, 3, 18), 1),
+        (date(2024, 3, 4), 2),
+        (date(2024, 3, 11), 0),
+        (date(2024, 3, 18), 1),
     ]
 
 
 def test_cancellations_week_starts_monday_before_period(db):
     period = kpis.Period.from_dates(date(2024, 3, 6), date(2024, 3, 12))  # Wed .. Tue
-    case_in_state(CaseState.SCHEDULED, requested_at=utc(2024, 3, 6),
-                  confirmed_at=utc(2024, 3, 6, 8))
+    case_in_state(
+        CaseState.SCHEDULED, requested_at=utc(2024, 3, 6), confirmed_at=utc(2024, 3, 6, 8)
+    )
     assert kpis.cancellations_per_week(period) == [(date(2024, 3, 4), 1), (date(2024, 3, 11), 0)]
 
 
@@ -219,8 +236,14 @@ def test_cancellations_empty_period_lists_zero_weeks(db):
 
 def test_deletions_compared_by_utc_day(db):
     def purged(due, done):
-        case_in_state(CaseState.PURGED, requested_at=utc(2024, 1, 1), retention_ends_at=due,
-                      purge_started_at=done, purged_at=done, closed_at=done)
+        case_in_state(
+            CaseState.PURGED,
+            requested_at=utc(2024, 1, 1),
+            retention_ends_at=due,
+            purge_started_at=done,
+            purged_at=done,
+            closed_at=done,
+        )
 
     purged(utc(2024, 3, 10, 10), utc(2024, 3, 10, 23, 59))  # on the day
     purged(utc(2024, 3, 11, 0, 0), utc(2024, 3, 11, 0, 5))  # on the day
@@ -262,14 +285,17 @@ def test_time_to_export_median_and_p90(db):
     requested = utc(2024, 3, 5, 9)
     for minutes, downloaded_after in ((10, 60), (20, None), (30, 120), (40, 180)):
         DataExport.objects.create(
-            account_key=f"acct-export-{minutes}", requested_at=requested,
+            account_key=f"acct-export-{minutes}",
+            requested_at=requested,
             ready_at=requested + timedelta(minutes=minutes),
-            first_downloaded_at=(requested + timedelta(minutes=downloaded_after)
-                                 if downloaded_after else None),
+            first_downloaded_at=(
+                requested + timedelta(minutes=downloaded_after) if downloaded_after else None
+            ),
         )
     DataExport.objects.create(account_key="acct-export-pending", requested_at=requested)
-    DataExport.objects.create(account_key="acct-export-april", requested_at=utc(2024, 4, 2),
-                              ready_at=utc(2024, 4, 3))
+    DataExport.objects.create(
+        account_key="acct-export-april", requested_at=utc(2024, 4, 2), ready_at=utc(2024, 4, 3)
+    )
 
     result = kpis.time_to_export(MARCH)
 

@@ -30,9 +30,13 @@ def scale_cases(django_db_setup, django_db_blocker):
         analyze()
         yield {"ids": ids, "busy": busy}
         with connection.cursor() as cursor:
-            tables = ["offboarding_auditevent", "offboarding_surveyresponse",
-                      "offboarding_offerevent", "offboarding_dataexport",
-                      "offboarding_offboardingcase"]
+            tables = [
+                "offboarding_auditevent",
+                "offboarding_surveyresponse",
+                "offboarding_offerevent",
+                "offboarding_dataexport",
+                "offboarding_offboardingcase",
+            ]
             cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
 
 
@@ -42,18 +46,21 @@ def staff_client(client, success_user, scale_cases):
     return client
 
 
-@pytest.mark.parametrize("query", [
-    {},
-    {"state": "ended"},
-    {"nps": "promoter"},
-    {"reason": "unused"},
-    {"legal_hold__exact": "1"},
-    {"purge_date": "past"},
-    {"q": "scale-4242"},
-    {"q": "Scale account 77"},
-    {"requested_at__year": "2023", "requested_at__month": "6"},
-    {"o": "-4"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"state": "ended"},
+        {"nps": "promoter"},
+        {"reason": "unused"},
+        {"legal_hold__exact": "1"},
+        {"purge_date": "past"},
+        {"q": "scale-4242"},
+        {"q": "Scale account 77"},
+        {"requested_at__year": "2023", "requested_at__month": "6"},
+        {"o": "-4"},
+    ],
+)
 def test_changelist_queries_flat(staff_client, django_assert_max_num_queries, query):
     staff_client.get(reverse(CHANGELIST), query)
     with django_assert_max_num_queries(13):

@@ -32,8 +32,9 @@ def fill_organisations(slugs: list[str], rows_per_account: int, seed: int = 7) -
     from offboarding import clock
 
     generator = DemoDataGenerator(get_writer(), FastRandom(seed), clock.now())
-    seeds = generator.create_accounts(slugs, email_domain="demo.example.com",
-                                      password_hash=make_password("x"))
+    seeds = generator.create_accounts(
+        slugs, email_domain="demo.example.com", password_hash=make_password("x")
+    )
     generator.fill_accounts(seeds, plan_rows(rows_per_account))
     return seeds
 

@@ -11,17 +11,20 @@ from offboarding.models import AuditEvent, DataExport, OffboardingCase
 @pytest.fixture
 def case(demo_accounts, frozen_clock):
     seeds, _ = demo_accounts
-    return OffboardingCase.objects.create(account_key=str(seeds[0].organisation_id),
-                                          requested_at=frozen_clock.now())
+    return OffboardingCase.objects.create(
+        account_key=str(seeds[0].organisation_id), requested_at=frozen_clock.now()
+    )
 
 
-def test_staff_starts_export_for_customer(admin_client, admin_user, case,
-                                          django_capture_on_commit_callbacks):
+def test_staff_starts_export_for_customer(
+    admin_client, admin_user, case, django_capture_on_commit_callbacks
+):
     url = reverse("admin:offboarding_offboardingcase_action", args=[case.pk, "start_export"])
     assert admin_client.get(url).status_code == 200
     with django_capture_on_commit_callbacks(execute=False):
-        response = admin_client.post(url, {"formats": ["csv", "xlsx"],
-                                           "reason": "Customer asked by phone"})
+        response = admin_client.post(
+            url, {"formats": ["csv", "xlsx"], "reason": "Customer asked by phone"}
+        )
     assert response.status_code == 302
     export = DataExport.objects.get(account_key=case.account_key)
     assert export.formats == ["csv", "xlsx"]

@@ -46,7 +46,11 @@ def ready_export(demo_accounts, frozen_clock):
 
 def snapshot(export):
     export.refresh_from_db()
-    return (export.status, export.first_downloaded_at, AuditEvent.objects.filter(case=export.case).count())
+    return (
+        export.status,
+        export.first_downloaded_at,
+        AuditEvent.objects.filter(case=export.case).count(),
+    )
 
 
 def test_owner_downloads_archive(client, ready_export):
@@ -139,7 +143,9 @@ def test_anonymous_sent_to_login(client, ready_export):
     assert snapshot(export) == before
 
 
-def test_request_view_creates_one_export(client, demo_accounts, django_capture_on_commit_callbacks):
+def test_request_view_creates_one_export(
+    client, demo_accounts, django_capture_on_commit_callbacks
+):
     seeds, _ = demo_accounts
     sign_in(client, owner_of(seeds[0]))
     with django_capture_on_commit_callbacks(execute=False):

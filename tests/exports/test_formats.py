@@ -16,20 +16,23 @@ from offboarding.exports import formats
 from offboarding.exports.zipwriter import DEFLATED, ZipWriter
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('=HYPERLINK("http://example.invalid")', '\'=HYPERLINK("http://example.invalid")'),
-    ("+1+2", "'+1+2"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tindented", "'\tindented"),
-    ("\rcarriage", "'\rcarriage"),
-    ("-42.5", "-42.5"),
-    ("+7", "+7"),
-    ("-", "'-"),
-    ("plain text", "plain text"),
-    ("", ""),
-    ("a=b", "a=b"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('=HYPERLINK("http://example.invalid")', '\'=HYPERLINK("http://example.invalid")'),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tindented", "'\tindented"),
+        ("\rcarriage", "'\rcarriage"),
+        ("-42.5", "-42.5"),
+        ("+7", "+7"),
+        ("-", "'-"),
+        ("plain text", "plain text"),
+        ("", ""),
+        ("a=b", "a=b"),
+    ],
+)
 def test_neutralise(text, expected):
     assert formats.neutralise(text) == expected
 
@@ -40,16 +43,19 @@ def test_numbers_never_neutralised():
     assert formats.render_text(formats.FLOAT, -0.5) == "-0.5"
 
 
-@pytest.mark.parametrize("cell, expected", [
-    (None, ""),
-    ("", '""'),
-    ("\\.", '"\\."'),
-    ("a,b", '"a,b"'),
-    ('say "hi"', '"say ""hi"""'),
-    ("two\nlines", '"two\nlines"'),
-    ("cr\ronly", '"cr\ronly"'),
-    ("plain", "plain"),
-])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        (None, ""),
+        ("", '""'),
+        ("\\.", '"\\."'),
+        ("a,b", '"a,b"'),
+        ('say "hi"', '"say ""hi"""'),
+        ("two\nlines", '"two\nlines"'),
+        ("cr\ronly", '"cr\ronly"'),
+        ("plain", "plain"),
+    ],
+)
 def test_csv_cell_quoting(cell, expected):
     assert formats.csv_cell(cell) == expected
 
@@ -86,8 +92,9 @@ def test_json_writer_empty_and_rows():
 def test_xlsx_continues_on_next_sheet(tmp_path):
     path = tmp_path / "tasks.xlsx"
     cols = columns(("id", formats.INTEGER), ("title", formats.TEXT))
-    written = formats.write_xlsx(str(path), "tasks", cols,
-                                 ((i, f"task {i}") for i in range(7)), max_data_rows=3)
+    written = formats.write_xlsx(
+        str(path), "tasks", cols, ((i, f"task {i}") for i in range(7)), max_data_rows=3
+    )
     assert written == 7
     workbook = openpyxl.load_workbook(path, read_only=True)
     assert workbook.sheetnames == ["tasks", "tasks (2)", "tasks (3)"]
@@ -102,11 +109,17 @@ def test_xlsx_continues_on_next_sheet(tmp_path):
 def test_xlsx_text_cells_for_formulas_and_errors(tmp_path):
     path = tmp_path / "notes.xlsx"
     cols = columns(("note", formats.TEXT), ("amount", formats.DECIMAL))
-    formats.write_xlsx(str(path), "notes", cols, [("=1+1", Decimal("-42.5")), ("#N/A", None),
-                                                 ("bad\x01char", None)])
+    formats.write_xlsx(
+        str(path),
+        "notes",
+        cols,
+        [("=1+1", Decimal("-42.5")), ("#N/A", None), ("bad\x01char", None)],
+    )
     sheet = openpyxl.load_workbook(path).active
     assert [(cell.value, cell.data_type) for cell in sheet["A"][1:]] == [
-        ("=1+1", "s"), ("#N/A", "s"), ("bad\ufffdchar", "s")
+        ("=1+1", "s"),
+        ("#N/A", "s"),
+        ("bad\ufffdchar", "s"),
     ]
     assert sheet["B2"].value == -42.5
     assert sheet["B2"].data_type == "n"
@@ -118,8 +131,14 @@ def test_zip_writer_zip64_header_read_back():
     data = "über,data\n".encode() * 50
     compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
     body = compressor.compress(data) + compressor.flush()
-    archive.add_compressed("csv/über.csv", io.BytesIO(body), method=DEFLATED,
-                           crc32=zlib.crc32(data), compressed_size=len(body), file_size=len(data))
+    archive.add_compressed(
+        "csv/über.csv",
+        io.BytesIO(body),
+        method=DEFLATED,
+        crc32=zlib.crc32(data),
+        compressed_size=len(body),
+        file_size=len(data),
+    )
     # A size hint above 4 GiB forces ZIP64 sizes in the local header.
     archive.add_stream("attachments/big.bin", [b"x" * 10, b"y" * 10], size_hint=5 * 2**30, level=1)
     archive.close()
@@ -153,6 +172,8 @@ def test_copy_rendering_matches_python(db, iso_utc_session):
         for sql_type, kind, value in values:
             expression = _rendered_sql(kind, f"%s::{sql_type}", iso_utc_session=iso_utc_session)
             # COPY writes every value as text, so the SELECT casts to text too.
-            cursor.execute(f"SELECT ({expression.replace('%s', '(%s)')})::text",
-                           [value] * expression.count("%s"))
+            cursor.execute(
+                f"SELECT ({expression.replace('%s', '(%s)')})::text",
+                [value] * expression.count("%s"),
+            )
             assert cursor.fetchone()[0] == formats.render_text(kind, value), (sql_type, value)

@@ -32,8 +32,9 @@ def case_of_first(demo_accounts, frozen_clock):
 
 
 def make_ready(account_key):
-    export = service.request_export(account_key, ["csv", "ndjson"], actor=Actor.system(),
-                                    queue=False)
+    export = service.request_export(
+        account_key, ["csv", "ndjson"], actor=Actor.system(), queue=False
+    )
     service.run_export(export.pk)
     export.refresh_from_db()
     assert export.status == ExportStatus.READY
@@ -41,10 +42,14 @@ def make_ready(account_key):
 
 
 def test_failure_retried_then_flagged_for_staff(case_of_first, settings):
-    settings.OFFBOARDING = {**settings.OFFBOARDING, "EXPORT_MAX_ATTEMPTS": 2,
-                            "DATA_REGISTRY": "tests.exports.test_jobs.FAILING"}
-    export = service.request_export(case_of_first.account_key, ["csv"], actor=Actor.system(),
-                                    queue=False)
+    settings.OFFBOARDING = {
+        **settings.OFFBOARDING,
+        "EXPORT_MAX_ATTEMPTS": 2,
+        "DATA_REGISTRY": "tests.exports.test_jobs.FAILING",
+    }
+    export = service.request_export(
+        case_of_first.account_key, ["csv"], actor=Actor.system(), queue=False
+    )
     with pytest.raises(RuntimeError):
         service.run_export(export.pk)
     export.refresh_from_db()
@@ -69,8 +74,9 @@ def test_failure_retried_then_flagged_for_staff(case_of_first, settings):
 
 
 def test_task_runs_export(case_of_first):
-    export = service.request_export(case_of_first.account_key, ["json"], actor=Actor.system(),
-                                    queue=False)
+    export = service.request_export(
+        case_of_first.account_key, ["json"], actor=Actor.system(), queue=False
+    )
     tasks.export_account.apply(args=[export.pk])
     export.refresh_from_db()
     assert export.status == ExportStatus.READY
@@ -83,10 +89,14 @@ def test_task_runs_export(case_of_first):
 
 
 def test_task_retries_until_last_attempt(case_of_first, settings):
-    settings.OFFBOARDING = {**settings.OFFBOARDING, "EXPORT_MAX_ATTEMPTS": 3,
-                            "DATA_REGISTRY": "tests.exports.test_jobs.FAILING"}
-    export = service.request_export(case_of_first.account_key, ["csv"], actor=Actor.system(),
-                                    queue=False)
+    settings.OFFBOARDING = {
+        **settings.OFFBOARDING,
+        "EXPORT_MAX_ATTEMPTS": 3,
+        "DATA_REGISTRY": "tests.exports.test_jobs.FAILING",
+    }
+    export = service.request_export(
+        case_of_first.account_key, ["csv"], actor=Actor.system(), queue=False
+    )
     # apply() runs each retry at once in this process instead of after its countdown.
     tasks.export_account.apply(args=[export.pk])
     export.refresh_from_db()
@@ -145,8 +155,9 @@ def test_bad_formats_rejected(case_of_first, chosen):
 
 
 def test_stalled_export_queued_again(case_of_first):
-    export = service.request_export(case_of_first.account_key, ["csv"], actor=Actor.system(),
-                                    queue=False)
+    export = service.request_export(
+        case_of_first.account_key, ["csv"], actor=Actor.system(), queue=False
+    )
     assert service.claim(export.pk) is not None
     assert service.queue_due_exports(10) == 0  # The lease still runs.
     DataExport.objects.filter(pk=export.pk).update(
@@ -162,8 +173,9 @@ def test_stalled_export_queued_again(case_of_first):
 def test_unrecorded_archive_replaced(case_of_first):
     from django.core.files.base import ContentFile
 
-    export = service.request_export(case_of_first.account_key, ["csv"], actor=Actor.system(),
-                                    queue=False)
+    export = service.request_export(
+        case_of_first.account_key, ["csv"], actor=Actor.system(), queue=False
+    )
     storage = storages["default"]
     directory = service.storage_dir(export)
     # What a worker stopped after saving the archive, before recording it, leaves behind.

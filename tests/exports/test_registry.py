@@ -15,8 +15,11 @@ def demo_like_registry(skip: set[str] = frozenset()) -> DataRegistry:
     for source in get_registry_of_demo().sources():
         if source.model_label not in skip:
             registry.declare(
-                source.model_label, name=source.name, account_path=source.account_path,
-                fields=source.field_spec, exclude_fields=source.exclude_fields,
+                source.model_label,
+                name=source.name,
+                account_path=source.account_path,
+                fields=source.field_spec,
+                exclude_fields=source.exclude_fields,
                 file_fields=source.file_fields,
             )
     return registry
@@ -36,11 +39,16 @@ API_KEYS_EXCLUDED.exclude("api.ApiKey", reason="credentials, revoked at the boun
 BAD_PATH = DataRegistry()
 BAD_PATH.declare("workspace.Task", name="tasks", account_path="project__name")
 BAD_FIELD = DataRegistry()
-BAD_FIELD.declare("workspace.Task", name="tasks", account_path="project__organisation",
-                  fields=["title", "project__tasks"])
+BAD_FIELD.declare(
+    "workspace.Task",
+    name="tasks",
+    account_path="project__organisation",
+    fields=["title", "project__tasks"],
+)
 BAD_FILE_FIELD = DataRegistry()
-BAD_FILE_FIELD.declare("workspace.Task", name="tasks", account_path="project__organisation",
-                       file_fields=["title"])
+BAD_FILE_FIELD.declare(
+    "workspace.Task", name="tasks", account_path="project__organisation", file_fields=["title"]
+)
 NOT_INSTALLED = DataRegistry()
 NOT_INSTALLED.declare("shop.Order", name="orders", account_path="customer")
 
@@ -95,12 +103,15 @@ def test_e010_registry_of_wrong_type(settings):
     assert ids(check_data_registry()) == ["offboarding.E010"]
 
 
-@pytest.mark.parametrize("name, words", [
-    ("BAD_PATH", "does not lead"),
-    ("BAD_FIELD", "to-many"),
-    ("BAD_FILE_FIELD", "not a FileField"),
-    ("NOT_INSTALLED", "not an installed model"),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("BAD_PATH", "does not lead"),
+        ("BAD_FIELD", "to-many"),
+        ("BAD_FILE_FIELD", "not a FileField"),
+        ("NOT_INSTALLED", "not an installed model"),
+    ],
+)
 def test_e011_invalid_source(settings, name, words):
     use_registry(settings, f"tests.exports.test_registry.{name}")
     messages = check_data_registry()
@@ -112,27 +123,38 @@ def test_purge_order_children_first(settings):
     use_registry(settings, "config.offboarding_data.registry")
     order = [source.name for source in get_registry().purge_order()]
     assert sorted(order) == sorted(source.name for source in get_registry().sources())
-    for child, parent in [("comments", "tasks"), ("attachments", "tasks"), ("tasks", "projects"),
-                          ("projects", "organisation"), ("members", "organisation"),
-                          ("activity", "organisation"), ("api_keys", "organisation")]:
+    for child, parent in [
+        ("comments", "tasks"),
+        ("attachments", "tasks"),
+        ("tasks", "projects"),
+        ("projects", "organisation"),
+        ("members", "organisation"),
+        ("activity", "organisation"),
+        ("api_keys", "organisation"),
+    ]:
         assert order.index(child) < order.index(parent), (child, parent)
 
 
 def test_purge_order_parent_declared_first():
     registry = DataRegistry()
     registry.declare("workspace.Project", name="projects", account_path="organisation")
-    registry.declare("workspace.Comment", name="comments", account_path="task__project__organisation")
+    registry.declare(
+        "workspace.Comment", name="comments", account_path="task__project__organisation"
+    )
     registry.declare("workspace.Task", name="tasks", account_path="project__organisation")
     assert [s.name for s in registry.purge_order()] == ["comments", "tasks", "projects"]
 
 
-@pytest.mark.parametrize("declare", [
-    lambda r: r.declare("workspace.Task", name="Tasks!", account_path="project__organisation"),
-    lambda r: r.declare("workspace.Project", name="tasks", account_path="organisation"),
-    lambda r: r.declare("workspace.Task", name="again", account_path="project__organisation"),
-    lambda r: r.exclude("workspace.Task", reason="no"),
-    lambda r: r.exclude("workspace.Comment", reason=" "),
-])
+@pytest.mark.parametrize(
+    "declare",
+    [
+        lambda r: r.declare("workspace.Task", name="Tasks!", account_path="project__organisation"),
+        lambda r: r.declare("workspace.Project", name="tasks", account_path="organisation"),
+        lambda r: r.declare("workspace.Task", name="again", account_path="project__organisation"),
+        lambda r: r.exclude("workspace.Task", reason="no"),
+        lambda r: r.exclude("workspace.Comment", reason=" "),
+    ],
+)
 def test_declare_rejects_conflicts(declare):
     registry = DataRegistry()
     registry.declare("workspace.Task", name="tasks", account_path="project__organisation")
@@ -153,8 +175,9 @@ def test_source_queryset_callable_path(db, settings):
     from django.db.models import Q
 
     registry = DataRegistry()
-    source = registry.declare("workspace.Project", name="projects",
-                              account_path=lambda key: Q(organisation_id=key))
+    source = registry.declare(
+        "workspace.Project", name="projects", account_path=lambda key: Q(organisation_id=key)
+    )
     assert "organisation_id" in str(source.queryset("5").query)
 
 

@@ -32,13 +32,19 @@ def manage(*args: str, media_root: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-                        f"{database['PORT'] or 5432}/{database['NAME']}",
+        f"{database['PORT'] or 5432}/{database['NAME']}",
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DJANGO_MEDIA_ROOT": str(media_root),
         "PYTHONPATH": str(ROOT),
     }
-    return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def data_file_digests(export: DataExport) -> dict[str, str]:
@@ -46,7 +52,8 @@ def data_file_digests(export: DataExport) -> dict[str, str]:
         archive = zipfile.ZipFile(io.BytesIO(stored.read()))
     return {
         name: hashlib.sha256(archive.read(name)).hexdigest()
-        for name in archive.namelist() if name not in ("manifest.json", "README.txt")
+        for name in archive.namelist()
+        if name not in ("manifest.json", "README.txt")
     }
 
 
@@ -74,7 +81,9 @@ def test_killed_export_resumes_identically(frozen_clock, settings):
 
     # The killed worker's lease would run out on its own; here it runs out at once.
     DataExport.objects.filter(pk=export.pk).update(lease_expires_at=timezone.now())
-    resumed = manage("offboarding_export", "--export", export.token, media_root=settings.MEDIA_ROOT)
+    resumed = manage(
+        "offboarding_export", "--export", export.token, media_root=settings.MEDIA_ROOT
+    )
     output, errors = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, errors
     export.refresh_from_db()
@@ -85,9 +94,11 @@ def test_killed_export_resumes_identically(frozen_clock, settings):
     for path, part in finished_parts.items():
         assert export.checkpoint["parts"][path]["storage_name"] == part["storage_name"]
 
-    uninterrupted = DataExport.objects.get(pk=service.run_export(
-        service.request_export(account_key, FORMATS, actor=Actor.system(), queue=False).pk
-    ).pk)
+    uninterrupted = DataExport.objects.get(
+        pk=service.run_export(
+            service.request_export(account_key, FORMATS, actor=Actor.system(), queue=False).pk
+        ).pk
+    )
     assert uninterrupted.status == ExportStatus.READY
     resumed_digests = data_file_digests(export)
     assert len(resumed_digests) >= len(FORMATS) * 8

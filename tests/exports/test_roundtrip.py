@@ -83,13 +83,19 @@ def test_every_row_in_every_format(exported):
             table = list(csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline="")))
         assert table[0] == names
         assert table[1:] == [
-            [formats.render_text(column.kind, value) or "" for column, value in zip(columns, row, strict=True)]
+            [
+                formats.render_text(column.kind, value) or ""
+                for column, value in zip(columns, row, strict=True)
+            ]
             for row in expected
         ]
 
         objects = json.loads(archive.read(f"json/{source.name}.json"), parse_float=Decimal)
         assert objects == [
-            {column.name: as_json_value(column.kind, value) for column, value in zip(columns, row, strict=True)}
+            {
+                column.name: as_json_value(column.kind, value)
+                for column, value in zip(columns, row, strict=True)
+            }
             for row in expected
         ]
         lines = archive.read(f"ndjson/{source.name}.ndjson").decode().splitlines()
@@ -115,7 +121,9 @@ def test_other_accounts_rows_left_out(exported, demo_accounts):
     tasks = json.loads(archive.read("json/tasks.json"))
     from config.workspace.models import Task
 
-    other_ids = set(Task.objects.filter(project__organisation_id=other_key).values_list("pk", flat=True))
+    other_ids = set(
+        Task.objects.filter(project__organisation_id=other_key).values_list("pk", flat=True)
+    )
     assert other_ids
     assert not other_ids & {row["id"] for row in tasks}
 
@@ -177,7 +185,9 @@ def test_formula_inert_and_negative_number_kept(exported):
     assert next(c for c in comments if c["id"] == str(tricky["comment"].pk))["body"] == "-42.5"
     with archive.open("csv/activity.csv") as handle:
         activity = list(csv.DictReader(io.TextIOWrapper(handle, encoding="utf-8", newline="")))
-    assert next(a for a in activity if a["id"] == str(tricky["entry"].pk))["target"] == "'@SUM(A1:A9)"
+    assert (
+        next(a for a in activity if a["id"] == str(tricky["entry"].pk))["target"] == "'@SUM(A1:A9)"
+    )
 
     workbook = openpyxl.load_workbook(io.BytesIO(archive.read("xlsx/tasks.xlsx")))
     sheet = workbook.active

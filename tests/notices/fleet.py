@@ -25,24 +25,47 @@ def fleet_environment(database_url: str, broker_url: str, smtp_port: int) -> dic
     }
 
 
-def start_fleet(env: dict[str, str], queue: str, *, workers: int, beats: int,
-                log_dir: Path) -> list[subprocess.Popen]:
+def start_fleet(
+    env: dict[str, str], queue: str, *, workers: int, beats: int, log_dir: Path
+) -> list[subprocess.Popen]:
     """Start ``workers`` solo-pool Celery workers on ``queue`` and ``beats`` beat processes."""
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     processes = []
     for index in range(workers):
-        processes.append(_spawn(
-            [*celery, "worker", "--pool=solo", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-Q", queue, "-n", f"notices{index}@%h",
-             "--loglevel=WARNING"],
-            env, log_dir / f"worker{index}.log",
-        ))
+        processes.append(
+            _spawn(
+                [
+                    *celery,
+                    "worker",
+                    "--pool=solo",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-Q",
+                    queue,
+                    "-n",
+                    f"notices{index}@%h",
+                    "--loglevel=WARNING",
+                ],
+                env,
+                log_dir / f"worker{index}.log",
+            )
+        )
     for index in range(beats):
-        processes.append(_spawn(
-            [*celery, "beat", "-S", "django_celery_beat.schedulers:DatabaseScheduler",
-             "--loglevel=WARNING", "--pidfile="],
-            env, log_dir / f"beat{index}.log",
-        ))
+        processes.append(
+            _spawn(
+                [
+                    *celery,
+                    "beat",
+                    "-S",
+                    "django_celery_beat.schedulers:DatabaseScheduler",
+                    "--loglevel=WARNING",
+                    "--pidfile=",
+                ],
+                env,
+                log_dir / f"beat{index}.log",
+            )
+        )
     return processes
 
 
@@ -71,8 +94,12 @@ def install_send_schedule(queue: str, every_seconds: int = 1) -> None:
     )
     PeriodicTask.objects.update_or_create(
         name=SEND_TASK_NAME,
-        defaults={"task": "offboarding.send_due_notices", "interval": schedule,
-                  "queue": queue, "enabled": True},
+        defaults={
+            "task": "offboarding.send_due_notices",
+            "interval": schedule,
+            "queue": queue,
+            "enabled": True,
+        },
     )
 
 
@@ -85,22 +112,34 @@ def create_confirmed_cases(count: int, now: datetime) -> None:
 
     CadenceStep.objects.get_or_create(
         code="cancellation-confirmed",
-        defaults={"trigger": NoticeTrigger.CANCELLATION_CONFIRMED, "offset": 0,
-                  "unit": OffsetUnit.HOURS, "template": "cancellation_confirmed"},
+        defaults={
+            "trigger": NoticeTrigger.CANCELLATION_CONFIRMED,
+            "offset": 0,
+            "unit": OffsetUnit.HOURS,
+            "template": "cancellation_confirmed",
+        },
     )
     user_model = get_user_model()
     user_model.objects.bulk_create(
-        [user_model(username=f"bulk{index}", email=f"bulk{index}@example.com")
-         for index in range(count)],
+        [
+            user_model(username=f"bulk{index}", email=f"bulk{index}@example.com")
+            for index in range(count)
+        ],
         batch_size=2000,
     )
     confirmed = now - timedelta(hours=1)
     cases = [
         OffboardingCase(
-            account_key=str(pk), account_label=f"Account {pk}", state=CaseState.SCHEDULED,
-            requested_at=confirmed, confirmed_at=confirmed,
-            boundary_at=now + timedelta(days=20), plan_name="Team",
+            account_key=str(pk),
+            account_label=f"Account {pk}",
+            state=CaseState.SCHEDULED,
+            requested_at=confirmed,
+            confirmed_at=confirmed,
+            boundary_at=now + timedelta(days=20),
+            plan_name="Team",
         )
-        for pk in user_model.objects.filter(username__startswith="bulk").values_list("pk", flat=True)
+        for pk in user_model.objects.filter(username__startswith="bulk").values_list(
+            "pk", flat=True
+        )
     ]
     OffboardingCase.objects.bulk_create(cases, batch_size=2000)

@@ -12,8 +12,9 @@ from offboarding.models import Actor, OffboardingCase
 from offboarding.services import lifecycle
 
 
-def subscribed_user(username: str, email: str, *, since: datetime, zone: str = "",
-                    language: str = ""):
+def subscribed_user(
+    username: str, email: str, *, since: datetime, zone: str = "", language: str = ""
+):
     """A user (the account) with a monthly subscription since ``since``."""
     user = get_user_model().objects.create_user(
         username, email, "pw", last_name=zone, first_name=language

@@ -83,13 +83,16 @@ def test_cancel_to_purge_sends_cadence_in_order(
     assert "16 December 2024, 01:00 CET" in body(messages["access-ended"])
     assert "16 December 2024, 01:00 CET" in body(messages["deletion-in-7-days"])
     assert "16 December 2024, 01:00 CET" in body(messages["deletion-done"])
-    assert messages["deletion-in-1-day"]["Subject"] == "Your data will be deleted on 16 December 2024"
+    assert (
+        messages["deletion-in-1-day"]["Subject"] == "Your data will be deleted on 16 December 2024"
+    )
     # The win-back at 90 days fell after the purge: it was never queued.
     assert not OutboxMessage.objects.filter(case=case, key__startswith="winback-90-days").exists()
 
 
-def test_each_notice_is_sent_once(smtp_sink, notice_settings, frozen_clock, monthly_plan,
-                                  default_cadence):
+def test_each_notice_is_sent_once(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("once", "once@example.com", since=utc(2024, 10, 1, 0))
     frozen_clock.at(utc(2024, 10, 20, 12))
@@ -105,8 +108,9 @@ def test_each_notice_is_sent_once(smtp_sink, notice_settings, frozen_clock, mont
     assert case.events.filter(action="notice_sent").count() == 1
 
 
-def test_required_notices_have_no_unsubscribe(smtp_sink, notice_settings, frozen_clock,
-                                              monthly_plan, default_cadence):
+def test_required_notices_have_no_unsubscribe(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("headers", "h@example.com", since=utc(2024, 10, 1, 0))
     frozen_clock.at(utc(2024, 10, 20, 12))
@@ -116,15 +120,18 @@ def test_required_notices_have_no_unsubscribe(smtp_sink, notice_settings, frozen
     by_code = {step_code(message): message for _, message in received}
     assert by_code["access-ended"]["List-Unsubscribe"] is None
     winback = by_code["winback-30-days"]
-    assert winback["List-Unsubscribe"].strip().startswith(
-        "<https://app.example.invalid/offboarding/unsubscribe/"
+    assert (
+        winback["List-Unsubscribe"]
+        .strip()
+        .startswith("<https://app.example.invalid/offboarding/unsubscribe/")
     )
     assert winback["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "unsubscribe" in body(winback).lower()
 
 
-def test_withdrawn_case_gets_no_further_notice(smtp_sink, notice_settings, frozen_clock,
-                                               monthly_plan, default_cadence):
+def test_withdrawn_case_gets_no_further_notice(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("withdrawn", "w@example.com", since=utc(2024, 10, 1, 0))
     frozen_clock.at(utc(2024, 10, 29, 12))
@@ -145,11 +152,16 @@ def test_withdrawn_case_gets_no_further_notice(smtp_sink, notice_settings, froze
     assert set(cancelled.values_list("cancel_reason", flat=True)) == {"the case is withdrawn"}
 
 
-def test_pause_notices_follow_the_pause(smtp_sink, notice_settings, frozen_clock, monthly_plan,
-                                        default_cadence):
+def test_pause_notices_follow_the_pause(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     CadenceStep.objects.create(
-        code="pause-accepted", trigger=NoticeTrigger.PAUSE_ACCEPTED, offset=1,
-        unit=OffsetUnit.HOURS, template="pause_ending", position=1,
+        code="pause-accepted",
+        trigger=NoticeTrigger.PAUSE_ACCEPTED,
+        offset=1,
+        unit=OffsetUnit.HOURS,
+        template="pause_ending",
+        position=1,
     )
     frozen_clock.at(utc(2024, 1, 1, 9))
     paused_user = subscribed_user("paused", "p@example.com", since=utc(2024, 1, 1, 9))
@@ -166,7 +178,8 @@ def test_pause_notices_follow_the_pause(smtp_sink, notice_settings, frozen_clock
     received = scan_at([utc(2024, 1, 10, 9, 30), utc(2024, 1, 10, 10)], smtp_sink.inbox)
     assert [at for at, _ in received] == [utc(2024, 1, 10, 10)] * 2
     assert sorted((m["To"], step_code(m)) for _, m in received) == [
-        ("e@example.com", "pause-accepted"), ("p@example.com", "pause-accepted"),
+        ("e@example.com", "pause-accepted"),
+        ("p@example.com", "pause-accepted"),
     ]
 
     frozen_clock.at(utc(2024, 1, 20, 9))
@@ -183,8 +196,9 @@ def test_pause_notices_follow_the_pause(smtp_sink, notice_settings, frozen_clock
     assert paused.pause_ends_at == utc(2024, 2, 9, 9)
 
 
-def test_extended_retention_queues_reminder_again(smtp_sink, notice_settings, frozen_clock,
-                                                  monthly_plan, default_cadence):
+def test_extended_retention_queues_reminder_again(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("extended", "x@example.com", since=utc(2024, 10, 1, 0))
     frozen_clock.at(utc(2024, 10, 20, 12))
@@ -193,23 +207,34 @@ def test_extended_retention_queues_reminder_again(smtp_sink, notice_settings, fr
         [utc(2024, 10, 21), utc(2024, 11, 1), utc(2024, 12, 9), utc(2024, 12, 15, 12)],
         smtp_sink.inbox,
     )
-    assert [step_code(m) for _, m in sent_before][-2:] == ["deletion-in-7-days", "deletion-in-1-day"]
+    assert [step_code(m) for _, m in sent_before][-2:] == [
+        "deletion-in-7-days",
+        "deletion-in-1-day",
+    ]
     from offboarding.models import Actor
 
     case.refresh_from_db()
     lifecycle.extend_retention(case, days=30, actor=Actor.system(), reason="customer asked")
-    received = scan_at([utc(2025, 1, 8), utc(2025, 1, 14), utc(2025, 1, 15), utc(2025, 1, 20)],
-                       smtp_sink.inbox)
+    received = scan_at(
+        [utc(2025, 1, 8), utc(2025, 1, 14), utc(2025, 1, 15), utc(2025, 1, 20)], smtp_sink.inbox
+    )
     assert [step_code(m) for _, m in received] == [
-        "deletion-in-7-days", "deletion-in-1-day", "deletion-done",
+        "deletion-in-7-days",
+        "deletion-in-1-day",
+        "deletion-done",
     ]
     assert "15 January 2025, 01:00 CET" in body(received[0][1])
 
 
 def test_day_offsets_follow_the_wall_clock_across_dst():
-    step = CadenceStep(code="x", trigger=NoticeTrigger.BOUNDARY_REACHED,
-                       direction=OffsetDirection.AFTER, offset=1, unit=OffsetUnit.DAYS,
-                       template="access_ended")
+    step = CadenceStep(
+        code="x",
+        trigger=NoticeTrigger.BOUNDARY_REACHED,
+        direction=OffsetDirection.AFTER,
+        offset=1,
+        unit=OffsetUnit.DAYS,
+        template="access_ended",
+    )
     # 26 October 2024, 10:00 CEST -> 27 October, 10:00 CET: 25 hours later.
     assert step.due_at(utc(2024, 10, 26, 8), BERLIN) == utc(2024, 10, 27, 9)
     # 30 March 2024, 10:00 CET -> 31 March, 10:00 CEST: 23 hours later.
@@ -222,8 +247,13 @@ def test_day_offsets_follow_the_wall_clock_across_dst():
 
 
 def test_before_offset_on_after_only_trigger_is_invalid(db):
-    step = CadenceStep(code="bad", trigger=NoticeTrigger.PURGED, direction=OffsetDirection.BEFORE,
-                       offset=1, template="deletion_certificate")
+    step = CadenceStep(
+        code="bad",
+        trigger=NoticeTrigger.PURGED,
+        direction=OffsetDirection.BEFORE,
+        offset=1,
+        template="deletion_certificate",
+    )
     with pytest.raises(ValidationError) as raised:
         step.full_clean()
     assert "direction" in raised.value.message_dict
@@ -240,8 +270,9 @@ def test_default_cadence_installs_once(db):
     assert not CadenceStep.objects.get(code="winback-30-days").required
 
 
-def test_cases_still_open_at_start_are_untouched(notice_settings, frozen_clock, monthly_plan,
-                                                 default_cadence):
+def test_cases_still_open_at_start_are_untouched(
+    notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("requested", "r@example.com", since=utc(2024, 10, 1, 0))
     case = lifecycle.open_case(user, user)
@@ -250,11 +281,13 @@ def test_cases_still_open_at_start_are_untouched(notice_settings, frozen_clock, 
     assert OffboardingCase.objects.get(pk=case.pk).state == CaseState.REQUESTED
 
 
-def test_notice_uses_account_language(smtp_sink, notice_settings, frozen_clock, monthly_plan,
-                                      default_cadence):
+def test_notice_uses_account_language(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
-    user = subscribed_user("deutsch", "de@example.com", since=utc(2024, 10, 1, 0),
-                           zone="Europe/Berlin", language="de")
+    user = subscribed_user(
+        "deutsch", "de@example.com", since=utc(2024, 10, 1, 0), zone="Europe/Berlin", language="de"
+    )
     frozen_clock.at(utc(2024, 10, 20, 12))
     cancel(user)
     [(_, message)] = scan_at([utc(2024, 10, 20, 12)], smtp_sink.inbox)
@@ -263,11 +296,13 @@ def test_notice_uses_account_language(smtp_sink, notice_settings, frozen_clock, 
     assert "1 November 2024, 01:00 CET" in body(message)
 
 
-def test_other_zone_shows_its_own_dates(smtp_sink, notice_settings, frozen_clock, monthly_plan,
-                                        default_cadence):
+def test_other_zone_shows_its_own_dates(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
-    user = subscribed_user("newyork", "ny@example.com", since=utc(2024, 10, 1, 0),
-                           zone="America/New_York")
+    user = subscribed_user(
+        "newyork", "ny@example.com", since=utc(2024, 10, 1, 0), zone="America/New_York"
+    )
     frozen_clock.at(utc(2024, 10, 20, 12))
     cancel(user)
     [(_, message)] = scan_at([utc(2024, 10, 20, 12)], smtp_sink.inbox)
@@ -275,11 +310,20 @@ def test_other_zone_shows_its_own_dates(smtp_sink, notice_settings, frozen_clock
 
 
 def test_cadence_admin_rejects_before_on_purge(admin_client):
-    response = admin_client.post("/admin/offboarding/cadencestep/add/", {
-        "code": "early-deletion-done", "active": "on", "position": 1, "trigger": "purged",
-        "direction": "before", "offset": 2, "unit": "days",
-        "template": "deletion_certificate", "required": "on",
-    })
+    response = admin_client.post(
+        "/admin/offboarding/cadencestep/add/",
+        {
+            "code": "early-deletion-done",
+            "active": "on",
+            "position": 1,
+            "trigger": "purged",
+            "direction": "before",
+            "offset": 2,
+            "unit": "days",
+            "template": "deletion_certificate",
+            "required": "on",
+        },
+    )
     assert response.status_code == 200
     assert not CadenceStep.objects.filter(code="early-deletion-done").exists()
     assert admin_client.get("/admin/offboarding/cadencestep/").status_code == 200

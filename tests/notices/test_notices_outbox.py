@@ -78,10 +78,17 @@ def test_queue_notice_rejects_unstorable_context(scheduled_case):
 
 def test_context_dates_render_in_account_zone(smtp_sink, scheduled_case, settings):
     queue_notice(
-        scheduled_case, "dated", "final_invoice",
-        {"invoice_number": "2024-0001", "invoice_date": utc(2024, 10, 31, 23, 30),
-         "closed_items": [], "invoice_total": "0.00 EUR", "invoice_paid": "0.00 EUR",
-         "invoice_balance": "0.00 EUR"},
+        scheduled_case,
+        "dated",
+        "final_invoice",
+        {
+            "invoice_number": "2024-0001",
+            "invoice_date": utc(2024, 10, 31, 23, 30),
+            "closed_items": [],
+            "invoice_total": "0.00 EUR",
+            "invoice_paid": "0.00 EUR",
+            "invoice_balance": "0.00 EUR",
+        },
     )
     send_due_notices()
     [message] = smtp_sink.inbox.take()
@@ -93,14 +100,20 @@ def test_context_dates_render_in_account_zone(smtp_sink, scheduled_case, setting
 def test_attachment_is_read_from_storage_when_sent(smtp_sink, scheduled_case, settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path)}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
     }
     storage = storages["default"]
     name = storage.save("certificates/c1.json", ContentFile(b'{"version": 1}'))
-    queue_notice(scheduled_case, "certificate", "deletion_certificate",
-                 {"certificate_number": "C-1"},
-                 attachments=[("certificate.json", name, "application/json")])
+    queue_notice(
+        scheduled_case,
+        "certificate",
+        "deletion_certificate",
+        {"certificate_number": "C-1"},
+        attachments=[("certificate.json", name, "application/json")],
+    )
     storage.delete(name)
     storage.save(name, ContentFile(b'{"version": 2}'))
 
@@ -111,8 +124,9 @@ def test_attachment_is_read_from_storage_when_sent(smtp_sink, scheduled_case, se
     assert attachment.get_content() in ('{"version": 2}', b'{"version": 2}')
 
 
-def test_smtp_outage_delays_but_loses_nothing(smtp_sink, notice_settings, frozen_clock,
-                                              monthly_plan, default_cadence):
+def test_smtp_outage_delays_but_loses_nothing(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     users = [
         subscribed_user(f"user{index}", f"user{index}@example.com", since=utc(2024, 10, 1, 0))
@@ -129,8 +143,9 @@ def test_smtp_outage_delays_but_loses_nothing(smtp_sink, notice_settings, frozen
     assert set(waiting.values_list("status", flat=True)) == {OutboxStatus.PENDING}
     assert set(waiting.values_list("attempts", flat=True)) == {1}
     assert all(message.last_error for message in waiting)
-    assert all(message.next_attempt_at > timezone.now() + timedelta(seconds=50)
-               for message in waiting)
+    assert all(
+        message.next_attempt_at > timezone.now() + timedelta(seconds=50) for message in waiting
+    )
 
     # Backoff: a second attempt before the retry time sends nothing, even with the server up.
     smtp_sink.start()
@@ -142,7 +157,9 @@ def test_smtp_outage_delays_but_loses_nothing(smtp_sink, notice_settings, frozen
     assert jobs.scan_due_work().counts["notices_sent"] == 3
     received = smtp_sink.inbox.take()
     assert sorted(message["To"] for message in received) == [
-        "user0@example.com", "user1@example.com", "user2@example.com",
+        "user0@example.com",
+        "user1@example.com",
+        "user2@example.com",
     ]
     assert set(waiting.values_list("status", flat=True)) == {OutboxStatus.SENT}
     assert jobs.scan_due_work().counts["notices_sent"] == 0
@@ -165,8 +182,9 @@ def test_retry_delay_doubles(smtp_sink, scheduled_case):
     assert 239 <= delays[2] <= 241
 
 
-def test_failed_notice_is_flagged_and_resent_from_admin(smtp_sink, scheduled_case, settings,
-                                                        admin_client):
+def test_failed_notice_is_flagged_and_resent_from_admin(
+    smtp_sink, scheduled_case, settings, admin_client
+):
     settings.OFFBOARDING = {**settings.OFFBOARDING, "NOTICE_MAX_ATTEMPTS": 2}
     message = queue_notice(scheduled_case, "k", "access_ended", {})
     smtp_sink.stop()
@@ -177,8 +195,9 @@ def test_failed_notice_is_flagged_and_resent_from_admin(smtp_sink, scheduled_cas
     assert message.status == OutboxStatus.FAILED
     assert scheduled_case.events.filter(action="notice_failed").count() == 1
 
-    listing = admin_client.get(reverse("admin:offboarding_outboxmessage_changelist"),
-                               {"status__exact": "failed"})
+    listing = admin_client.get(
+        reverse("admin:offboarding_outboxmessage_changelist"), {"status__exact": "failed"}
+    )
     assert listing.status_code == 200
     assert "Connection" in listing.content.decode() or "refused" in listing.content.decode()
 
@@ -202,8 +221,10 @@ def test_resend_needs_permission(scheduled_case, client, django_user_model):
 
     viewer.user_permissions.add(Permission.objects.get(codename="view_outboxmessage"))
     client.force_login(viewer)
-    client.post(reverse("admin:offboarding_outboxmessage_changelist"),
-                {"action": "send_again", "_selected_action": [message.pk]})
+    client.post(
+        reverse("admin:offboarding_outboxmessage_changelist"),
+        {"action": "send_again", "_selected_action": [message.pk]},
+    )
     message.refresh_from_db()
     assert message.status == OutboxStatus.FAILED
     assert not scheduled_case.events.filter(action="notice_resend_requested").exists()
@@ -226,8 +247,9 @@ def test_renewal_allowed_after_withdrawal(scheduled_case):
     assert renewal_notice_allowed("no-such-account")
 
 
-def test_direct_notice_replaces_cadence_message(smtp_sink, notice_settings, frozen_clock,
-                                                monthly_plan, default_cadence):
+def test_direct_notice_replaces_cadence_message(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("cert", "c@example.com", since=utc(2024, 10, 1, 0))
     frozen_clock.at(utc(2024, 10, 20, 12))
@@ -252,10 +274,17 @@ def test_direct_notice_replaces_cadence_message(smtp_sink, notice_settings, froz
     assert "C-7" in received[0].get_body(preferencelist=("plain",)).get_content()
 
 
-def test_purged_account_gets_nothing_for_60_days(smtp_sink, notice_settings, frozen_clock,
-                                                 monthly_plan, default_cadence):
-    CadenceStep.objects.create(code="winback-120-days", trigger=NoticeTrigger.WINBACK, offset=120,
-                               template="winback", required=False, position=200)
+def test_purged_account_gets_nothing_for_60_days(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
+    CadenceStep.objects.create(
+        code="winback-120-days",
+        trigger=NoticeTrigger.WINBACK,
+        offset=120,
+        template="winback",
+        required=False,
+        position=200,
+    )
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("gone", "gone@example.com", since=utc(2024, 10, 1, 0))
     frozen_clock.at(utc(2024, 10, 20, 12))
@@ -276,15 +305,18 @@ def test_purged_account_gets_nothing_for_60_days(smtp_sink, notice_settings, fro
 
     assert received == []
     assert set(
-        OutboxMessage.objects.filter(key__startswith="late-").values_list("cancel_reason", flat=True)
+        OutboxMessage.objects.filter(key__startswith="late-").values_list(
+            "cancel_reason", flat=True
+        )
     ) == {"after a purge only the deletion certificate is sent"}
     assert not OutboxMessage.objects.filter(case=case, key__startswith="winback-").exists()
     # The copied contacts are erased once nothing is left to send.
     assert CaseNoticeProfile.objects.get(case=case).emails == []
 
 
-def test_deletion_notice_reaches_purged_account(smtp_sink, notice_settings, frozen_clock,
-                                                monthly_plan, default_cadence):
+def test_deletion_notice_reaches_purged_account(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
     frozen_clock.at(utc(2024, 10, 1, 0))
     user = subscribed_user("purged", "purged@example.com", since=utc(2024, 10, 1, 0))
     frozen_clock.at(utc(2024, 10, 20, 12))
@@ -309,7 +341,9 @@ def test_message_delivered_before_crash_is_not_resent(smtp_sink, scheduled_case)
     message = queue_notice(scheduled_case, "k", "access_ended", {})
     # A sender delivered to the only contact, then died before it marked the message sent.
     OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxStatus.SENDING, attempts=1, next_attempt_at=timezone.now(),
+        status=OutboxStatus.SENDING,
+        attempts=1,
+        next_attempt_at=timezone.now(),
         delivered_to=[contact_digest("owner@example.com")],
     )
     assert send_due_notices().sent == 1

@@ -43,8 +43,9 @@ def test_one_click_post_unsubscribes_without_session(smtp_sink, two_cases):
     [message] = smtp_sink.inbox.take()
     path = path_of(message["List-Unsubscribe"])
 
-    response = csrf_client().post(path, "List-Unsubscribe=One-Click",
-                                  content_type="application/x-www-form-urlencoded")
+    response = csrf_client().post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     record = NoticeUnsubscribe.objects.get()
     assert record.account_key == first.account_key
@@ -58,8 +59,9 @@ def test_one_click_post_unsubscribes_without_session(smtp_sink, two_cases):
     queue_notice(first, "service", "access_ended", {})
     queue_notice(second, "offer-2", "winback", {}, required=False)
     send_due_notices()
-    received = {(m["X-Offboarding-Notice"], m["List-Unsubscribe"] is None)
-                for m in smtp_sink.inbox.take()}
+    received = {
+        (m["X-Offboarding-Notice"], m["List-Unsubscribe"] is None) for m in smtp_sink.inbox.take()
+    }
     assert received == {("service", True), ("offer-2", False)}
     skipped = OutboxMessage.objects.get(case=first, key="offer-2")
     assert skipped.status == OutboxStatus.CANCELLED

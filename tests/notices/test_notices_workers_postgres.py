@@ -44,8 +44,9 @@ def broker():
     client.flushdb()
 
 
-def test_two_beats_four_workers_send_each_once(transactional_db, smtp_sink, settings, broker,
-                                               tmp_path):
+def test_two_beats_four_workers_send_each_once(
+    transactional_db, smtp_sink, settings, broker, tmp_path
+):
     settings.OFFBOARDING = {"CLOCK": "database", "BUILTIN_STEP_HANDLERS": False}
     now = clock.freeze(utc(2024, 10, 20, 12))
     create_confirmed_cases(NOTICES, now)

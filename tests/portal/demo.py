@@ -23,11 +23,19 @@ def make_user(name: str):
     return get_user_model().objects.create_user(name, f"{name}@example.com", "pw-not-asked")
 
 
-def make_organisation(name: str, plan_code: str, *, jurisdiction: str = "default",
-                      timezone: str = "Europe/Berlin", subscribed_at=SUBSCRIBED_AT) -> Organisation:
+def make_organisation(
+    name: str,
+    plan_code: str,
+    *,
+    jurisdiction: str = "default",
+    timezone: str = "Europe/Berlin",
+    subscribed_at=SUBSCRIBED_AT,
+) -> Organisation:
     organisation = Organisation.objects.create(
-        name=name, slug=f"{name.lower().replace(' ', '-')}-{next(_numbers)}",
-        jurisdiction=jurisdiction, timezone=timezone,
+        name=name,
+        slug=f"{name.lower().replace(' ', '-')}-{next(_numbers)}",
+        jurisdiction=jurisdiction,
+        timezone=timezone,
     )
     LocalLedgerBackend().subscribe(str(organisation.pk), plan_code, subscribed_at, trial=False)
     return organisation

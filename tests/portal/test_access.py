@@ -13,8 +13,17 @@ from tests.portal.demo import DEMO_OFFBOARDING, add_member, make_organisation, m
 pytestmark = pytest.mark.django_db
 
 CASE_GET_URLS = ["status", "offers", "survey", "receipt", "delete-data"]
-CASE_POST_URLS = ["offer-accept", "offer-decline", "survey", "withdraw", "resume", "vault",
-                  "leave-vault", "reactivate", "delete-data"]
+CASE_POST_URLS = [
+    "offer-accept",
+    "offer-decline",
+    "survey",
+    "withdraw",
+    "resume",
+    "vault",
+    "leave-vault",
+    "reactivate",
+    "delete-data",
+]
 ACCOUNT_URLS = ["portal", "cancel", "contract-withdrawal"]
 
 
@@ -71,8 +80,10 @@ def test_others_get_not_found(client, shape, who):
         response = client.get(reverse(f"offboarding:{name}", args=[case.public_id]))
         assert response.status_code == 404, name
     for name in CASE_POST_URLS:
-        response = client.post(reverse(f"offboarding:{name}", args=[case.public_id]),
-                               {"offer": 1, "when": "end_of_period", "confirm": "on"})
+        response = client.post(
+            reverse(f"offboarding:{name}", args=[case.public_id]),
+            {"offer": 1, "when": "end_of_period", "confirm": "on"},
+        )
         assert response.status_code == 404, name
     assert _case_snapshot(case) == before
 

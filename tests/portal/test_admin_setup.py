@@ -29,15 +29,29 @@ def test_admin_pages(admin_client):
         response = admin_client.get(reverse(f"admin:offboarding_{model}_changelist"))
         assert response.status_code == 200, model
     for model in EDITABLE:
-        assert admin_client.get(reverse(f"admin:offboarding_{model}_add")).status_code == 200, model
+        assert admin_client.get(reverse(f"admin:offboarding_{model}_add")).status_code == 200, (
+            model
+        )
     for model in READ_ONLY:
-        assert admin_client.get(reverse(f"admin:offboarding_{model}_add")).status_code == 403, model
+        assert admin_client.get(reverse(f"admin:offboarding_{model}_add")).status_code == 403, (
+            model
+        )
 
 
 def test_admin_rejects_incomplete_discount(admin_client):
-    response = admin_client.post(reverse("admin:offboarding_saveoffer_add"), {
-        "kind": "discount", "headline": "", "active": "on", "order": "0", "pause_days": "",
-        "discount_percent": "", "discount_months": "", "plan_codes": "[]", "reason_codes": "[]",
-    })
+    response = admin_client.post(
+        reverse("admin:offboarding_saveoffer_add"),
+        {
+            "kind": "discount",
+            "headline": "",
+            "active": "on",
+            "order": "0",
+            "pause_days": "",
+            "discount_percent": "",
+            "discount_months": "",
+            "plan_codes": "[]",
+            "reason_codes": "[]",
+        },
+    )
     assert response.status_code == 200
     assert b"A discount needs a percent and a number of months." in response.content

@@ -18,8 +18,13 @@ from tests.portal.demo import DEMO_OFFBOARDING, add_member, make_organisation, m
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Playwright's sync API runs an event loop in this thread. The test's own ORM calls are
 # plain synchronous calls, which Django would otherwise reject next to a running loop.
@@ -31,15 +36,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1000, "height": 900}, java_script_enabled=False)
+    context = browser.new_context(
+        viewport={"width": 1000, "height": 900}, java_script_enabled=False
+    )
     page = context.new_page()
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -51,8 +59,9 @@ def sign_in(page, live_server, user) -> None:
     """Put a session of ``user`` into the browser, as a sign-in would."""
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
 
 
 def start_cancelling(page, live_server) -> None:
@@ -65,8 +74,9 @@ def case_of(user) -> OffboardingCase:
     return OffboardingCase.objects.get(account_key=str(user.pk))
 
 
-def test_cancel_declining_every_offer(page, live_server, customer, reasons, pause_offer,
-                                      vault_offer):
+def test_cancel_declining_every_offer(
+    page, live_server, customer, reasons, pause_offer, vault_offer
+):
     sign_in(page, live_server, customer)
     start_cancelling(page, live_server)
     page.get_by_role("button", name="Continue", exact=True).click()
@@ -139,8 +149,9 @@ def test_reactivate_after_boundary(page, live_server, customer, reasons, clock_n
     assert case_of(customer).state == CaseState.REACTIVATED
 
 
-def test_german_profile_confirms_in_one_click(page, live_server, settings, frozen_clock,
-                                              monthly_plan, reasons, pause_offer):
+def test_german_profile_confirms_in_one_click(
+    page, live_server, settings, frozen_clock, monthly_plan, reasons, pause_offer
+):
     settings.OFFBOARDING = DEMO_OFFBOARDING
     frozen_clock.at(NOW)
     organisation = make_organisation("Müller GmbH", monthly_plan.code, jurisdiction="de")

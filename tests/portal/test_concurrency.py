@@ -51,8 +51,10 @@ def _post_together(session: requests.Session, url: str, data: dict, copies: int)
 def test_concurrent_cancel_opens_one_case(live_server, make_customer, reasons, round_):
     user = make_customer(f"racer{round_}")
     session = _signed_in_session(user, live_server)
-    data = {"when": "end_of_period",
-            "csrfmiddlewaretoken": session.headers.pop("X-CSRFToken-Form")}
+    data = {
+        "when": "end_of_period",
+        "csrfmiddlewaretoken": session.headers.pop("X-CSRFToken-Form"),
+    }
 
     statuses = _post_together(session, live_server.url + reverse("offboarding:cancel"), data, 2)
 

@@ -69,8 +69,9 @@ def test_immediate_cancel_refused_when_not_allowed(client, customer, reasons, se
     assert not OffboardingCase.objects.exists()
 
 
-def test_offers_precede_confirmation_and_decline_confirms(client, customer, reasons,
-                                                          pause_offer, vault_offer):
+def test_offers_precede_confirmation_and_decline_confirms(
+    client, customer, reasons, pause_offer, vault_offer
+):
     client.force_login(customer)
     response = client.post(reverse("offboarding:cancel"), {"when": "end_of_period", "reason": ""})
     case = case_of(customer)
@@ -115,20 +116,25 @@ def test_pause_length_not_on_offer_is_refused(client, customer, reasons, pause_o
     client.force_login(customer)
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case = case_of(customer)
-    client.post(reverse("offboarding:offer-accept", args=[case.public_id]),
-                {"offer": pause_offer.pk, "days": 45})
+    client.post(
+        reverse("offboarding:offer-accept", args=[case.public_id]),
+        {"offer": pause_offer.pk, "days": 45},
+    )
     case.refresh_from_db()
     assert case.state == CaseState.REQUESTED
     assert not OfferEvent.objects.filter(action="accepted").exists()
 
 
-def test_no_pause_offer_within_cooldown(client, customer, reasons, pause_offer, vault_offer,
-                                        clock_now):
+def test_no_pause_offer_within_cooldown(
+    client, customer, reasons, pause_offer, vault_offer, clock_now
+):
     client.force_login(customer)
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case = case_of(customer)
-    client.post(reverse("offboarding:offer-accept", args=[case.public_id]),
-                {"offer": pause_offer.pk, "days": 30})
+    client.post(
+        reverse("offboarding:offer-accept", args=[case.public_id]),
+        {"offer": pause_offer.pk, "days": 30},
+    )
     client.post(reverse("offboarding:resume", args=[case.public_id]))
     case.refresh_from_db()
     assert case.closed_at is not None
@@ -143,12 +149,15 @@ def test_no_pause_offer_within_cooldown(client, customer, reasons, pause_offer, 
 
 def test_offer_limited_to_a_reason(client, customer, reasons, monthly_plan):
     discount = SaveOffer.objects.create(
-        kind=SaveOffer.Kind.DISCOUNT, discount_percent=30, discount_months=3,
+        kind=SaveOffer.Kind.DISCOUNT,
+        discount_percent=30,
+        discount_months=3,
         reason_codes=["too_expensive"],
     )
     client.force_login(customer)
-    response = client.post(reverse("offboarding:cancel"),
-                           {"when": "end_of_period", "reason": "unused"})
+    response = client.post(
+        reverse("offboarding:cancel"), {"when": "end_of_period", "reason": "unused"}
+    )
     case = case_of(customer)
     assert case.state == CaseState.SCHEDULED  # no offer fits "unused"
     assert response["Location"] == reverse("offboarding:survey", args=[case.public_id])
@@ -158,11 +167,15 @@ def test_offer_limited_to_a_reason(client, customer, reasons, monthly_plan):
 def test_discount_offer_for_its_reason(client, make_customer, reasons):
     customer = make_customer("bob")
     discount = SaveOffer.objects.create(
-        kind=SaveOffer.Kind.DISCOUNT, discount_percent=30, discount_months=3,
+        kind=SaveOffer.Kind.DISCOUNT,
+        discount_percent=30,
+        discount_months=3,
         reason_codes=["too_expensive"],
     )
     client.force_login(customer)
-    client.post(reverse("offboarding:cancel"), {"when": "end_of_period", "reason": "too_expensive"})
+    client.post(
+        reverse("offboarding:cancel"), {"when": "end_of_period", "reason": "too_expensive"}
+    )
     case = case_of(customer)
     client.get(reverse("offboarding:offers", args=[case.public_id]))
     client.post(reverse("offboarding:offer-accept", args=[case.public_id]), {"offer": discount.pk})
@@ -183,11 +196,22 @@ def test_survey_answer_and_skip(client, make_customer, reasons):
 
     client.force_login(ann)
     url = reverse("offboarding:survey", args=[case_of(ann).public_id])
-    response = client.post(url, {"reason": "missing_features", "comment": "Needs Gantt charts",
-                                 "nps": "7", f"question_{question.pk}": "B"})
+    response = client.post(
+        url,
+        {
+            "reason": "missing_features",
+            "comment": "Needs Gantt charts",
+            "nps": "7",
+            f"question_{question.pk}": "B",
+        },
+    )
     assert response.status_code == 302
     answer = SurveyResponse.objects.get(case=case_of(ann))
-    assert (answer.reason_code, answer.nps, answer.answers) == ("missing_features", 7, {str(question.pk): "B"})
+    assert (answer.reason_code, answer.nps, answer.answers) == (
+        "missing_features",
+        7,
+        {str(question.pk): "B"},
+    )
     assert not answer.skipped
 
     client.force_login(bob)
@@ -261,8 +285,10 @@ def test_resume_pause_early(client, customer, reasons, pause_offer):
     client.force_login(customer)
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case = case_of(customer)
-    client.post(reverse("offboarding:offer-accept", args=[case.public_id]),
-                {"offer": pause_offer.pk, "days": 90})
+    client.post(
+        reverse("offboarding:offer-accept", args=[case.public_id]),
+        {"offer": pause_offer.pk, "days": 90},
+    )
     page = client.get(reverse("offboarding:status", args=[case.public_id])).content.decode()
     assert "Resume now" in page
     assert "Cancel instead" in page
@@ -276,8 +302,10 @@ def test_cancel_instead_of_pause(client, customer, reasons, pause_offer):
     client.force_login(customer)
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case = case_of(customer)
-    client.post(reverse("offboarding:offer-accept", args=[case.public_id]),
-                {"offer": pause_offer.pk, "days": 30})
+    client.post(
+        reverse("offboarding:offer-accept", args=[case.public_id]),
+        {"offer": pause_offer.pk, "days": 30},
+    )
     response = client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case.refresh_from_db()
     assert response["Location"] == reverse("offboarding:survey", args=[case.public_id])
@@ -375,7 +403,9 @@ def test_withdrawal_window(client, make_customer, reasons, settings, clock_now):
     assert client.get(reverse("offboarding:contract-withdrawal")).status_code == 404
 
 
-def test_confirmation_email_is_sent_once_with_dates(client, customer, reasons, settings, mailoutbox):
+def test_confirmation_email_is_sent_once_with_dates(
+    client, customer, reasons, settings, mailoutbox
+):
     from django.core.management import call_command
 
     from offboarding import jobs

@@ -14,13 +14,16 @@ from offboarding.models.portal import OfferEvent, SurveyResponse
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(max_examples=15, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 # Any short text (control characters included), very long values and near-misses.
 junk = st.one_of(
     st.text(max_size=50),
-    st.builds(lambda char, size: char * size, st.sampled_from("xé\u200b<"), st.integers(5001, 6000)),
+    st.builds(
+        lambda char, size: char * size, st.sampled_from("xé\u200b<"), st.integers(5001, 6000)
+    ),
     st.sampled_from(["", "-1", "0x10", "1e9", "99999999999999999999", "None", "[]", "'; --"]),
 )
 not_a_when = junk.filter(lambda value: value not in ("end_of_period", "immediately"))
@@ -29,9 +32,11 @@ not_an_nps = junk.filter(lambda value: value.strip() not in {"", *map(str, range
 
 def _snapshot():
     return (
-        list(OffboardingCase.objects.order_by("pk").values_list(
-            "state", "boundary_at", "retention_ends_at", "closed_at"
-        )),
+        list(
+            OffboardingCase.objects.order_by("pk").values_list(
+                "state", "boundary_at", "retention_ends_at", "closed_at"
+            )
+        ),
         AuditEvent.objects.count(),
         OfferEvent.objects.exclude(action="shown").count(),
         SurveyResponse.objects.count(),
@@ -59,8 +64,10 @@ def test_cancel_form(client, customer, reasons, when, reason):
 @given(offer=junk, days=junk, plan=junk)
 def test_offer_accept_form(client, requested_case, offer, days, plan):
     before = _snapshot()
-    response = client.post(reverse("offboarding:offer-accept", args=[requested_case.public_id]),
-                           {"offer": offer, "days": days, "plan": plan})
+    response = client.post(
+        reverse("offboarding:offer-accept", args=[requested_case.public_id]),
+        {"offer": offer, "days": days, "plan": plan},
+    )
     assert response.status_code < 500
     assert _snapshot() == before
 
@@ -69,8 +76,9 @@ def test_offer_accept_form(client, requested_case, offer, days, plan):
 @given(when=not_a_when)
 def test_continue_cancelling_form(client, requested_case, when):
     before = _snapshot()
-    response = client.post(reverse("offboarding:offer-decline", args=[requested_case.public_id]),
-                           {"when": when})
+    response = client.post(
+        reverse("offboarding:offer-decline", args=[requested_case.public_id]), {"when": when}
+    )
     assert response.status_code < 500
     assert _snapshot() == before
 
@@ -82,8 +90,10 @@ def test_survey_form(client, customer, reasons, reason, comment, nps, extra):
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case = OffboardingCase.objects.get()
     before = _snapshot()
-    response = client.post(reverse("offboarding:survey", args=[case.public_id]),
-                           {"reason": reason, "comment": comment, "nps": nps, "question_1": extra})
+    response = client.post(
+        reverse("offboarding:survey", args=[case.public_id]),
+        {"reason": reason, "comment": comment, "nps": nps, "question_1": extra},
+    )
     assert response.status_code == 400
     assert _snapshot() == before
 
@@ -94,8 +104,9 @@ def test_withdrawal_and_delete_forms(client, customer, reasons, settings, confir
     settings.OFFBOARDING = {"CLOCK": "database", "ADAPTER": "tests.portal.adapters.EuAdapter"}
     client.force_login(customer)
     before = _snapshot()
-    response = client.post(reverse("offboarding:contract-withdrawal"),
-                           {"confirm": confirm, "other": other})
+    response = client.post(
+        reverse("offboarding:contract-withdrawal"), {"confirm": confirm, "other": other}
+    )
     assert response.status_code < 500
     assert _snapshot() == before
 
@@ -107,9 +118,20 @@ def test_token_urls(client, requested_case, token):
     quoted = quote(token, safe="")
     for suffix in ("", "offers/", "survey/", "confirmation/", "delete-data/"):
         assert client.get(f"/offboarding/c/{quoted}/{suffix}").status_code == 404
-    for suffix in ("withdraw/", "resume/", "vault/", "leave-vault/", "reactivate/",
-                   "offers/accept/", "offers/decline/", "delete-data/"):
-        assert client.post(f"/offboarding/c/{quoted}/{suffix}", {"when": "immediately"}).status_code == 404
+    for suffix in (
+        "withdraw/",
+        "resume/",
+        "vault/",
+        "leave-vault/",
+        "reactivate/",
+        "offers/accept/",
+        "offers/decline/",
+        "delete-data/",
+    ):
+        assert (
+            client.post(f"/offboarding/c/{quoted}/{suffix}", {"when": "immediately"}).status_code
+            == 404
+        )
     assert _snapshot() == before
 
 

@@ -32,8 +32,9 @@ def _scheduled_case(client, user):
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case = OffboardingCase.objects.open().get(account_key=str(user.pk))
     if case.state == "requested":
-        client.post(reverse("offboarding:offer-decline", args=[case.public_id]),
-                    {"when": "end_of_period"})
+        client.post(
+            reverse("offboarding:offer-decline", args=[case.public_id]), {"when": "end_of_period"}
+        )
     return OffboardingCase.objects.get(pk=case.pk)
 
 
@@ -52,8 +53,9 @@ def _grow(user, count: int) -> None:
         SurveyQuestion.objects.create(text=f"Question {index}")
 
 
-def test_query_counts_do_not_grow(client, make_customer, reasons, pause_offer,
-                                  django_assert_num_queries):
+def test_query_counts_do_not_grow(
+    client, make_customer, reasons, pause_offer, django_assert_num_queries
+):
     small_user, large_user = make_customer("small"), make_customer("large")
     small_case = _scheduled_case(client, small_user)
     client.force_login(small_user)
@@ -70,8 +72,9 @@ def test_query_counts_do_not_grow(client, make_customer, reasons, pause_offer,
             client.get(url)
 
 
-def test_offers_page_queries_do_not_grow(client, make_customer, reasons, pause_offer,
-                                         django_assert_num_queries):
+def test_offers_page_queries_do_not_grow(
+    client, make_customer, reasons, pause_offer, django_assert_num_queries
+):
     counts = []
     for name, extra in (("few", 0), ("many", 12)):
         user = make_customer(name)
@@ -97,7 +100,9 @@ def test_ended_status_queries(client, make_customer, reasons, clock_now):
     measured = []
     for user, case in zip(users, cases, strict=True):
         client.force_login(user)
-        measured.append(_count_queries(client, reverse("offboarding:status", args=[case.public_id])))
+        measured.append(
+            _count_queries(client, reverse("offboarding:status", args=[case.public_id]))
+        )
     assert measured[0] == measured[1]
 
 
@@ -113,8 +118,9 @@ def _assert_csp_clean(html: str, name: str) -> None:
     assert "<style" not in html.lower(), f"<style> element on {name}"
 
 
-def test_pages_need_no_inline_script_or_style(client, make_customer, reasons, pause_offer,
-                                              vault_offer, clock_now):
+def test_pages_need_no_inline_script_or_style(
+    client, make_customer, reasons, pause_offer, vault_offer, clock_now
+):
     SurveyQuestion.objects.create(text="Which tool next?", kind="choice", choices=["A", "B"])
     user = make_customer("csp")
     client.force_login(user)
@@ -123,8 +129,12 @@ def test_pages_need_no_inline_script_or_style(client, make_customer, reasons, pa
     html = {"cancel_start": cancel_page.content.decode()}
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     case = OffboardingCase.objects.get()
-    html["offers"] = client.get(reverse("offboarding:offers", args=[case.public_id])).content.decode()
-    client.post(reverse("offboarding:offer-decline", args=[case.public_id]), {"when": "end_of_period"})
+    html["offers"] = client.get(
+        reverse("offboarding:offers", args=[case.public_id])
+    ).content.decode()
+    client.post(
+        reverse("offboarding:offer-decline", args=[case.public_id]), {"when": "end_of_period"}
+    )
     for name, url in _pages(case).items():
         if name != "cancel":  # the cancel page now redirects to the status page
             html[name] = client.get(url).content.decode()
@@ -132,7 +142,9 @@ def test_pages_need_no_inline_script_or_style(client, make_customer, reasons, pa
 
     clock_now.advance(after_period() + timedelta(minutes=1))
     lifecycle.reach_boundary(case)
-    html["status_ended"] = client.get(reverse("offboarding:status", args=[case.public_id])).content.decode()
+    html["status_ended"] = client.get(
+        reverse("offboarding:status", args=[case.public_id])
+    ).content.decode()
     for name, page in html.items():
         assert page, name
         _assert_csp_clean(page, name)

@@ -63,8 +63,10 @@ def test_german_offers_follow_the_cancellation(client, german_owner, pause_offer
     assert "Your cancellation is done" in page
     assert "No, thanks" in page
 
-    client.post(reverse("offboarding:offer-accept", args=[case.public_id]),
-                {"offer": pause_offer.pk, "days": 30})
+    client.post(
+        reverse("offboarding:offer-accept", args=[case.public_id]),
+        {"offer": pause_offer.pk, "days": 30},
+    )
     case.refresh_from_db()
     assert case.state == CaseState.SAVED
     assert case.saved_as == SaveKind.PAUSED
@@ -84,12 +86,14 @@ def test_german_no_thanks_keeps_the_cancellation(client, german_owner):
     assert OutboxMessage.objects.filter(case=case, key="cancellation_confirmation").count() == 1
 
 
-def test_california_offers_keep_continue_visible(client, settings, frozen_clock, monthly_plan,
-                                                 reasons, pause_offer, vault_offer):
+def test_california_offers_keep_continue_visible(
+    client, settings, frozen_clock, monthly_plan, reasons, pause_offer, vault_offer
+):
     settings.OFFBOARDING = DEMO_OFFBOARDING
     frozen_clock.at(NOW)
-    organisation = make_organisation("Sunny Inc", monthly_plan.code, jurisdiction="california",
-                                     timezone="America/Los_Angeles")
+    organisation = make_organisation(
+        "Sunny Inc", monthly_plan.code, jurisdiction="california", timezone="America/Los_Angeles"
+    )
     owner = make_user("sam")
     add_member(organisation, owner, Role.OWNER)
     client.force_login(owner)

@@ -45,15 +45,24 @@ def sign_in_through_sso(base_url: str, user) -> requests.Session:
     session = requests.Session()
     start = f"{base_url}/accounts/oidc/{idp.PROVIDER_ID}/login/"
     page = session.get(start, timeout=10)
-    idp_page = session.post(start, data={"csrfmiddlewaretoken": csrf_token(session, page.text)},
-                            headers={"Referer": start}, timeout=10)
+    idp_page = session.post(
+        start,
+        data={"csrfmiddlewaretoken": csrf_token(session, page.text)},
+        headers={"Referer": start},
+        timeout=10,
+    )
     assert urlparse(idp_page.url).path == "/o/login/", idp_page.url
     next_url = re.search(r'name="next" value="([^"]*)"', idp_page.text).group(1)
     done = session.post(
         idp_page.url,
-        data={"csrfmiddlewaretoken": csrf_token(session, idp_page.text), "email": user.email,
-              "password": PASSWORD, "next": next_url.replace("&amp;", "&")},
-        headers={"Referer": idp_page.url}, timeout=10,
+        data={
+            "csrfmiddlewaretoken": csrf_token(session, idp_page.text),
+            "email": user.email,
+            "password": PASSWORD,
+            "next": next_url.replace("&amp;", "&"),
+        },
+        headers={"Referer": idp_page.url},
+        timeout=10,
     )
     assert done.status_code == 200
     return session

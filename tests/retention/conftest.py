@@ -71,8 +71,9 @@ def make_user(django_user_model, organisation, role):
     return user
 
 
-def fill_organisation(organisation, owner, *, projects=2, tasks=3, comments=2,
-                      prefix="P") -> list[str]:
+def fill_organisation(
+    organisation, owner, *, projects=2, tasks=3, comments=2, prefix="P"
+) -> list[str]:
     """Create projects, tasks, comments, one attachment with a stored file per project."""
     names = []
     for number in range(projects):
@@ -83,8 +84,9 @@ def fill_organisation(organisation, owner, *, projects=2, tasks=3, comments=2,
             task = Task.objects.create(project=project, number=task_number, title="Task")
             for _ in range(comments):
                 Comment.objects.create(task=task, author=owner, body="A comment")
-        attachment = Attachment(task=task, name="notes.txt", content_type="text/plain", size=5,
-                                uploaded_by=owner)
+        attachment = Attachment(
+            task=task, name="notes.txt", content_type="text/plain", size=5, uploaded_by=owner
+        )
         attachment.file.save("notes.txt", ContentFile(b"notes"), save=True)
         names.append(attachment.file.name)
         ActivityEntry.objects.create(organisation=organisation, actor=owner, verb="created")
@@ -97,12 +99,15 @@ def world(frozen_clock, monthly_plan, django_user_model):
     frozen_clock.at(SUBSCRIBED_AT)
     organisations = {}
     for name in ("Northwind", "Contoso"):
-        organisation = Organisation.objects.create(name=name, slug=f"{name.lower()}-{next(_sequence)}")
+        organisation = Organisation.objects.create(
+            name=name, slug=f"{name.lower()}-{next(_sequence)}"
+        )
         owner = make_user(django_user_model, organisation, Role.OWNER)
         member = make_user(django_user_model, organisation, Role.MEMBER)
         issued = ApiKey.objects.issue(organisation, owner, "CI")
-        LocalLedgerBackend().subscribe(str(organisation.pk), monthly_plan.code, SUBSCRIBED_AT,
-                                       trial=False)
+        LocalLedgerBackend().subscribe(
+            str(organisation.pk), monthly_plan.code, SUBSCRIBED_AT, trial=False
+        )
         names = fill_organisation(organisation, owner)
         organisations[name] = Organisation_(organisation, owner, member, issued.plaintext, names)
 

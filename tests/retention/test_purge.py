@@ -57,8 +57,14 @@ def test_purge_deletes_only_that_account(purged):
     assert case.state == CaseState.PURGED
     assert set(rows_of(northwind.organisation.pk).values()) == {0}
     assert rows_of(contoso.organisation.pk) == {
-        "projects": 2, "tasks": 6, "comments": 12, "attachments": 2, "activity": 2,
-        "api_keys": 1, "members": 2, "organisation": 1,
+        "projects": 2,
+        "tasks": 6,
+        "comments": 12,
+        "attachments": 2,
+        "activity": 2,
+        "api_keys": 1,
+        "members": 2,
+        "organisation": 1,
     }
     for name in northwind.attachment_names:
         assert not default_storage.exists(name)
@@ -96,7 +102,9 @@ def test_certificate_issued_once(purged):
     assert document["rows_deleted"] == 2 + 6 + 12 + 2 + 2 + 1 + 2 + 1
     assert document["files_deleted"] == 2
     assert [step["action"] for step in document["steps"]][:3] == [
-        "request", "confirm_cancel", "reach_boundary",
+        "request",
+        "confirm_cancel",
+        "reach_boundary",
     ]
     # The certificate fixes the chain as it stood when it was issued; the issue itself is
     # the next event.
@@ -119,8 +127,13 @@ def test_dry_run_counts_and_changes_nothing(world, frozen_clock):
     report = dry_run(case)
     counts = {name: count for name, _, count in report.rows}
     assert counts == {
-        "comments": 12, "attachments": 2, "tasks": 6, "projects": 2, "members": 2,
-        "activity": 2, "api_keys": 1,
+        "comments": 12,
+        "attachments": 2,
+        "tasks": 6,
+        "projects": 2,
+        "members": 2,
+        "activity": 2,
+        "api_keys": 1,
     }
     assert report.files == 2
     assert report.account_row is True
@@ -138,12 +151,17 @@ def test_rolled_back_delete_keeps_file(world, frozen_clock):
     source = get_registry().get("attachments")
     with pytest.raises(RuntimeError), transaction.atomic():
         purge_sources(northwind.key, [source], case)
-        assert Attachment.objects.filter(task__project__organisation=northwind.organisation).count() == 0
+        assert (
+            Attachment.objects.filter(task__project__organisation=northwind.organisation).count()
+            == 0
+        )
         raise RuntimeError("the surrounding transaction fails")
 
     for name in northwind.attachment_names:
         assert default_storage.exists(name)
-    assert Attachment.objects.filter(task__project__organisation=northwind.organisation).count() == 2
+    assert (
+        Attachment.objects.filter(task__project__organisation=northwind.organisation).count() == 2
+    )
     assert not PendingFileDeletion.objects.exists()
 
 
@@ -173,13 +191,15 @@ def test_admin_downloads_and_reissues(purged, admin_client):
     certificate = DeletionCertificate.objects.get(case=case)
     from django.urls import reverse
 
-    pdf = admin_client.get(reverse("admin:offboarding_deletioncertificate_download",
-                                   args=[certificate.pk, "pdf"]))
+    pdf = admin_client.get(
+        reverse("admin:offboarding_deletioncertificate_download", args=[certificate.pk, "pdf"])
+    )
     assert pdf.status_code == 200
     assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
     assert pdf["Content-Disposition"].endswith(f'deletion-certificate-{case.public_id}.pdf"')
-    missing = admin_client.get(reverse("admin:offboarding_deletioncertificate_download",
-                                       args=[certificate.pk, "exe"]))
+    missing = admin_client.get(
+        reverse("admin:offboarding_deletioncertificate_download", args=[certificate.pk, "exe"])
+    )
     assert missing.status_code == 404
 
     response = admin_client.post(
@@ -197,8 +217,9 @@ def test_reapply_erasures_after_restore(purged, tmp_path):
     call_command("offboarding_reapply_erasures", "--export", str(exported), stdout=StringIO())
     # A restored backup brings rows of the purged account back under its old key.
     Tombstone.objects.all().delete()
-    organisation = Organisation.objects.create(pk=northwind.organisation.pk, name="Northwind",
-                                               slug="northwind-restored")
+    organisation = Organisation.objects.create(
+        pk=northwind.organisation.pk, name="Northwind", slug="northwind-restored"
+    )
     project = Project.objects.create(organisation=organisation, key="R", name="Restored")
     Task.objects.create(project=project, number=1, title="Restored task")
 

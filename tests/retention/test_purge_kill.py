@@ -41,8 +41,11 @@ def start_purge_process(public_id: str) -> subprocess.Popen:
         "OFFBOARDING_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "offboarding_purge", public_id], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "manage.py", "offboarding_purge", public_id],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -77,8 +80,9 @@ def expire_leases(case) -> None:
 
 def test_killed_purge_resumes_to_one_certificate(world, frozen_clock):
     northwind, contoso, case = world
-    fill_organisation(northwind.organisation, northwind.owner, projects=3, tasks=20, comments=5,
-                      prefix="K")
+    fill_organisation(
+        northwind.organisation, northwind.owner, projects=3, tasks=20, comments=5, prefix="K"
+    )
     contoso_before = rows_of(contoso.organisation.pk)
     northwind_comments = Comment.objects.filter(
         task__project__organisation=northwind.organisation
@@ -118,6 +122,7 @@ def test_killed_purge_resumes_to_one_certificate(world, frozen_clock):
     assert DeletionCertificate.objects.filter(case=case).count() == 1
     certificate = DeletionCertificate.objects.get(case=case)
     assert rows_deleted(case, "comments") == northwind_comments
-    assert certificate.data["rows_deleted"] == sum(Tombstone.objects.get(
-        case_public_id=case.public_id).counts.values())
+    assert certificate.data["rows_deleted"] == sum(
+        Tombstone.objects.get(case_public_id=case.public_id).counts.values()
+    )
     assert case.events.filter(action="deletion_certificate_issued").count() == 1

@@ -43,7 +43,8 @@ def test_plan_override(world, frozen_clock, settings):
 
 def test_account_override(world, frozen_clock, settings):
     settings.OFFBOARDING = {
-        **settings.OFFBOARDING, "ADAPTER": "tests.retention.adapters.PerAccountRetentionAdapter",
+        **settings.OFFBOARDING,
+        "ADAPTER": "tests.retention.adapters.PerAccountRetentionAdapter",
     }
     _, _, case = world
     run_due(frozen_clock, BOUNDARY)

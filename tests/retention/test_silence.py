@@ -28,8 +28,9 @@ def test_only_certificate_after_purge(world, frozen_clock):
     assert certificates.count() == 1
     assert mail.outbox == []
     sent_templates = set(
-        OutboxMessage.objects.filter(case=case, status="sent", sent_at__gte=case.purged_at)
-        .values_list("template", flat=True)
+        OutboxMessage.objects.filter(
+            case=case, status="sent", sent_at__gte=case.purged_at
+        ).values_list("template", flat=True)
     )
     assert sent_templates <= {"deletion_certificate"}
 

@@ -31,16 +31,22 @@ def signing_key():
 
 @pytest.fixture
 def identity_provider(live_server, settings, signing_key, tmp_path):
-    settings.OAUTH2_PROVIDER = {**idp.provider_settings(tmp_path), "OIDC_RSA_PRIVATE_KEY": signing_key}
+    settings.OAUTH2_PROVIDER = {
+        **idp.provider_settings(tmp_path),
+        "OIDC_RSA_PRIVATE_KEY": signing_key,
+    }
     settings.SOCIALACCOUNT_PROVIDERS = {
         "openid_connect": {"APPS": [idp.allauth_app(f"{live_server.url}/o")]}
     }
     application_model = get_application_model()
     application_model.objects.create(
-        client_id=idp.CLIENT_ID, client_secret=idp.CLIENT_SECRET, name="Acme Projects",
+        client_id=idp.CLIENT_ID,
+        client_secret=idp.CLIENT_SECRET,
+        name="Acme Projects",
         client_type=application_model.CLIENT_CONFIDENTIAL,
         authorization_grant_type=application_model.GRANT_AUTHORIZATION_CODE,
-        algorithm=application_model.RS256_ALGORITHM, skip_authorization=True,
+        algorithm=application_model.RS256_ALGORITHM,
+        skip_authorization=True,
         redirect_uris=f"{live_server.url}{CALLBACK}",
     )
     return live_server.url
@@ -58,18 +64,24 @@ def sso_login(base_url: str, user) -> requests.Response:
     page = session.get(start, timeout=10)
     page.raise_for_status()
     idp_page = session.post(
-        start, data={"csrfmiddlewaretoken": csrf_token(session, page.text)},
-        headers={"Referer": start}, timeout=10,
+        start,
+        data={"csrfmiddlewaretoken": csrf_token(session, page.text)},
+        headers={"Referer": start},
+        timeout=10,
     )
     assert urlparse(idp_page.url).path == "/o/login/", idp_page.url
     return session.post(
         idp_page.url,
         data={
-            "csrfmiddlewaretoken": csrf_token(session, idp_page.text), "email": user.email,
-            "password": PASSWORD, "next": re.search(r'name="next" value="([^"]*)"',
-                                                    idp_page.text).group(1).replace("&amp;", "&"),
+            "csrfmiddlewaretoken": csrf_token(session, idp_page.text),
+            "email": user.email,
+            "password": PASSWORD,
+            "next": re.search(r'name="next" value="([^"]*)"', idp_page.text)
+            .group(1)
+            .replace("&amp;", "&"),
         },
-        headers={"Referer": idp_page.url}, timeout=10,
+        headers={"Referer": idp_page.url},
+        timeout=10,
     )
 
 

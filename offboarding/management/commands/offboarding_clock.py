@@ -12,11 +12,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=float, default=0, help="Move forward by this many days.")
-        parser.add_argument("--hours", type=float, default=0, help="Move forward by this many hours.")
-        parser.add_argument("--freeze", metavar="ISO_TIME",
-                            help="Stop the clock at this aware time, e.g. 2024-03-05T12:00:00+00:00.")
-        parser.add_argument("--unfreeze", action="store_true", help="Let a frozen clock run again.")
+        parser.add_argument(
+            "--days", type=float, default=0, help="Move forward by this many days."
+        )
+        parser.add_argument(
+            "--hours", type=float, default=0, help="Move forward by this many hours."
+        )
+        parser.add_argument(
+            "--freeze",
+            metavar="ISO_TIME",
+            help="Stop the clock at this aware time, e.g. 2024-03-05T12:00:00+00:00.",
+        )
+        parser.add_argument(
+            "--unfreeze", action="store_true", help="Let a frozen clock run again."
+        )
         parser.add_argument("--reset", action="store_true", help="Go back to the wall clock.")
 
     def handle(self, *args, days=0, hours=0, freeze=None, unfreeze=False, reset=False, **options):

@@ -21,9 +21,12 @@ class Command(BaseCommand):
         target.add_argument("--export", help="Public token of an existing export to run.")
         target.add_argument("--due", action="store_true", help="Run every due export.")
         parser.add_argument(
-            "--format", action="append", dest="formats", default=None,
+            "--format",
+            action="append",
+            dest="formats",
+            default=None,
             help="Format to include with --account (repeatable): csv, json, ndjson, xlsx. "
-                 "Default: csv.",
+            "Default: csv.",
         )
 
     def handle(self, *args, account=None, export=None, due=False, formats=None, **options):
@@ -31,8 +34,9 @@ class Command(BaseCommand):
 
         if account is not None:
             try:
-                created = service.request_export(account, formats or ["csv"], actor=Actor.system(),
-                                                 queue=False)
+                created = service.request_export(
+                    account, formats or ["csv"], actor=Actor.system(), queue=False
+                )
             except service.ExportRejected as error:
                 raise CommandError(str(error)) from None
             ids = [created.pk]

@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("case", help="Public id of the case.")
         parser.add_argument(
-            "--dry-run", action="store_true",
+            "--dry-run",
+            action="store_true",
             help="Print the rows per model and the files the purge would delete; delete nothing.",
         )
 
@@ -33,7 +34,9 @@ class Command(BaseCommand):
             try:
                 lifecycle.start_purge(case)
             except IllegalTransition as refusal:
-                raise CommandError(f"Purge of case {case.public_id} refused: {refusal.why}.") from None
+                raise CommandError(
+                    f"Purge of case {case.public_id} refused: {refusal.why}."
+                ) from None
         ran = steps.run_pending_steps(limit=100, case_id=case.pk)
         case.refresh_from_db()
         self.stdout.write(f"Ran {ran} steps; the case is {case.state}.")

@@ -13,15 +13,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--from-file", metavar="PATH",
+            "--from-file",
+            metavar="PATH",
             help="Add the tombstones of this JSON-lines file (written by --export) first.",
         )
         parser.add_argument(
-            "--export", metavar="PATH",
+            "--export",
+            metavar="PATH",
             help="Write every tombstone to this JSON-lines file and stop.",
         )
         parser.add_argument(
-            "--dry-run", action="store_true",
+            "--dry-run",
+            action="store_true",
             help="Print which accounts would be purged again; delete nothing.",
         )
 

@@ -14,7 +14,9 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Count what is due and change nothing."
         )
         parser.add_argument(
-            "--limit", type=int, default=None,
+            "--limit",
+            type=int,
+            default=None,
             help="Maximum cases per kind of due work in this run (default: SCAN_BATCH_SIZE).",
         )
 

@@ -13,7 +13,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--base-url", default="http://127.0.0.1:8000",
+            "--base-url",
+            default="http://127.0.0.1:8000",
             help="Origin the demo runs at; the client's redirect URIs are built from it.",
         )
 
@@ -35,7 +36,8 @@ class Command(BaseCommand):
         application_model = get_application_model()
         callback = f"/accounts/oidc/{idp.PROVIDER_ID}/login/callback/"
         redirect_uris = " ".join(
-            f"{origin}{callback}" for origin in (base_url, base_url.replace("127.0.0.1", "localhost"))
+            f"{origin}{callback}"
+            for origin in (base_url, base_url.replace("127.0.0.1", "localhost"))
         )
         application = application_model.objects.filter(client_id=idp.CLIENT_ID).first()
         if application is None:
