@@ -25,6 +25,7 @@ $(INSTALLED): $(BIN)/python $(REQUIREMENTS) pyproject.toml
 install: $(INSTALLED)
 
 migrate: install
+	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py offboarding_setup
 

@@ -22,7 +22,7 @@ from config.demo.writers import get_writer
 from offboarding import clock
 from offboarding.adapter import get_adapter
 from offboarding.billing.local import LocalLedgerBackend
-from offboarding.models import LedgerSubscription, Plan
+from offboarding.models import LedgerSubscription, Plan, SaveOffer
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ ORGANISATIONS = [
         slug="northwind",
         name="Northwind",
         timezone="Europe/Berlin",
-        language="de",
+        # The app ships English texts only; "de" would mix German dates into English
+        # mails until a host adds its German catalogue.
+        language="en",
         jurisdiction=Jurisdiction.GERMANY,
         country_code="DE",
         billing_address="Northwind Handels GmbH\nSchillerstraße 5\n80336 München\nGermany",
@@ -118,6 +120,7 @@ def run_setup() -> SetupReport:
     report = SetupReport()
     with transaction.atomic():
         _ensure_plans(report)
+        _ensure_offers()
         _ensure_superuser(report)
         for story in ORGANISATIONS:
             organisation = _ensure_organisation(story, report)
@@ -163,6 +166,19 @@ def _ensure_plans(report: SetupReport) -> None:
         )
         if created:
             report.plans.append(code)
+
+
+def _ensure_offers() -> None:
+    """Show every kind of save offer in the demo: the app's defaults (pause, vault) and,
+    because the local ledger supports them, a discount and a downgrade."""
+    SaveOffer.install_defaults()
+    if not SaveOffer.objects.filter(kind=SaveOffer.Kind.DISCOUNT).exists():
+        SaveOffer.objects.create(
+            kind=SaveOffer.Kind.DISCOUNT, discount_percent=20, discount_months=3, order=30,
+            reason_codes=["too_expensive"],
+        )
+    if not SaveOffer.objects.filter(kind=SaveOffer.Kind.DOWNGRADE).exists():
+        SaveOffer.objects.create(kind=SaveOffer.Kind.DOWNGRADE, order=40)
 
 
 def _ensure_user(email: str, report: SetupReport, **flags: bool):

@@ -271,6 +271,14 @@ class OffboardingCase(models.Model):
                 condition=Q(legal_hold=True) | Q(needs_attention=True),
                 name="offboarding_case_flagged",
             ),
+            # Notice cadences look for cases whose moment fell in a bounded window before
+            # now (NOTICE_CATCH_UP); an index per moment keeps that a range read however
+            # many old cases there are.
+            models.Index(fields=["confirmed_at"], name="offboarding_case_confirmed"),
+            models.Index(fields=["boundary_at"], name="offboarding_case_boundary"),
+            models.Index(fields=["retention_ends_at"], name="offboarding_case_retention_end"),
+            models.Index(fields=["purged_at"], name="offboarding_case_purged"),
+            models.Index(fields=["closed_at"], name="offboarding_case_closed"),
         ]
 
     def __str__(self) -> str:

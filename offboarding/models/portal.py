@@ -114,6 +114,17 @@ class SaveOffer(models.Model):
     def __str__(self) -> str:
         return self.headline or str(self.get_kind_display())
 
+    @classmethod
+    def install_defaults(cls) -> int:
+        """Add a pause offer (every PAUSE_DAYS length) and the data vault offer when no
+        offer exists at all; once staff have any offer, their set is left as it is."""
+        if cls.objects.exists():
+            return 0
+        cls.objects.bulk_create(
+            [cls(kind=cls.Kind.PAUSE, order=10), cls(kind=cls.Kind.VAULT, order=20)]
+        )
+        return 2
+
     def clean(self) -> None:
         if self.kind == self.Kind.DISCOUNT and not (
             self.discount_percent and self.discount_months

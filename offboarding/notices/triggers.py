@@ -26,9 +26,8 @@ class TriggerSpec:
     means no notice can be placed on that side. The ``before`` filters match the core's
     partial indexes of due work (boundary, pause, purge), so that scan stays a range read.
 
-    NOTE: the ``after`` scans on confirmed_at, purged_at, closed_at and on boundary_at of
-    ended cases have no index on OffboardingCase yet, so they read every case in those
-    states until indexes on those fields are added.
+    The ``after`` scans are ranges on the anchor (from ``NOTICE_CATCH_UP`` ago until now),
+    read through the case model's plain index on each anchor field.
     """
 
     anchor: str

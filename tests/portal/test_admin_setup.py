@@ -55,3 +55,14 @@ def test_admin_rejects_incomplete_discount(admin_client):
     )
     assert response.status_code == 200
     assert b"A discount needs a percent and a number of months." in response.content
+
+
+def test_setup_installs_default_offers_only_into_empty_table():
+    from offboarding.models.portal import SaveOffer
+
+    call_command("offboarding_setup", verbosity=0)
+    assert sorted(SaveOffer.objects.values_list("kind", flat=True)) == ["pause", "vault"]
+
+    SaveOffer.objects.filter(kind="vault").delete()
+    call_command("offboarding_setup", verbosity=0)
+    assert list(SaveOffer.objects.values_list("kind", flat=True)) == ["pause"]

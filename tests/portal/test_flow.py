@@ -410,8 +410,10 @@ def test_confirmation_email_is_sent_once_with_dates(
 
     from offboarding import jobs
 
+    from offboarding.notices.cadence import install_default_cadence
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    call_command("offboarding_setup", verbosity=0)
+    install_default_cadence()
     client.force_login(customer)
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})
     client.post(reverse("offboarding:cancel"), {"when": "end_of_period"})

@@ -19,6 +19,7 @@ class Command(BaseCommand):
         self.install_beat_schedule()
         self.install_staff_groups()
         self.install_survey_reasons()
+        self.install_save_offers()
         self.install_notice_cadence()
 
     def install_beat_schedule(self):
@@ -49,6 +50,12 @@ class Command(BaseCommand):
 
         created = SurveyReason.install_defaults()
         self.stdout.write(f"Survey reasons: {created} installed, existing ones left as they are")
+
+    def install_save_offers(self):
+        from offboarding.models.portal import SaveOffer
+
+        created = SaveOffer.install_defaults()
+        self.stdout.write(f"Save offers: {created} installed (only when there were none)")
 
     def install_notice_cadence(self):
         from offboarding.notices.cadence import install_default_cadence
