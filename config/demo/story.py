@@ -174,7 +174,10 @@ def _ensure_offers() -> None:
     SaveOffer.install_defaults()
     if not SaveOffer.objects.filter(kind=SaveOffer.Kind.DISCOUNT).exists():
         SaveOffer.objects.create(
-            kind=SaveOffer.Kind.DISCOUNT, discount_percent=20, discount_months=3, order=30,
+            kind=SaveOffer.Kind.DISCOUNT,
+            discount_percent=20,
+            discount_months=3,
+            order=30,
             reason_codes=["too_expensive"],
         )
     if not SaveOffer.objects.filter(kind=SaveOffer.Kind.DOWNGRADE).exists():

@@ -406,10 +406,8 @@ def test_withdrawal_window(client, make_customer, reasons, settings, clock_now):
 def test_confirmation_email_is_sent_once_with_dates(
     client, customer, reasons, settings, mailoutbox
 ):
-    from django.core.management import call_command
 
     from offboarding import jobs
-
     from offboarding.notices.cadence import install_default_cadence
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
