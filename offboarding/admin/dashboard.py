@@ -193,9 +193,12 @@ def cancellations_panel(period: kpis.Period) -> Panel:
 
 
 def format_duration(value: timedelta | None) -> str:
-    """Return a duration as hours and minutes (``"26 h 05 min"``), or a dash for none."""
+    """Return a duration as hours and minutes (``"26 h 05 min"``), seconds under a minute
+    (``"40 s"``, so short exports do not all read "0 min"), or a dash for none."""
     if value is None:
         return "–"
+    if value.total_seconds() < 59.5:
+        return f"{round(value.total_seconds())} s"
     minutes = round(value.total_seconds() / 60)
     if minutes < 60:
         return f"{minutes} min"

@@ -172,6 +172,8 @@ def test_spreadsheet_safe():
 def test_format_duration():
     assert format_duration(None) == "–"
     assert format_duration(timedelta(minutes=42)) == "42 min"
+    assert format_duration(timedelta(seconds=40)) == "40 s"
+    assert format_duration(timedelta(seconds=59, milliseconds=600)) == "1 min"
     assert format_duration(timedelta(hours=26, minutes=5)) == "26 h 05 min"
 
 
