@@ -51,7 +51,7 @@ class ActorKind(models.TextChoices):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who caused an event: a kind and a user id, never a name or an email."""
+    """The cause of an event: a kind and a user id, never a name or an email."""
 
     kind: str
     user_id: str = ""
@@ -85,8 +85,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "end_pause": (frozenset({S.SAVED}), S.SAVED),
 }
 
-# States after which a case is closed for good; a saved case closes when its pause ends,
-# or at once for a discount or a downgrade.
+# States after which a case is closed for good. A saved case closes too: when its pause
+# ends, or at once for a discount or a downgrade.
 FINAL_STATES = frozenset({S.WITHDRAWN, S.REACTIVATED, S.PURGED, S.ABANDONED})
 
 # Lifecycle moments whose step handlers run after the transition commits.
