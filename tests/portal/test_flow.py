@@ -345,12 +345,22 @@ def test_delete_now_needs_recent_authentication(client, customer, reasons, clock
     assert AuditEvent.objects.filter(case=case, action="retention_shortened").count() == 1
 
 
-def test_cancel_entry_tag_links_to_portal(rf):
+def test_cancel_entry_tag_links_to_portal(customer):
     from django.template import Context, Template
 
-    html = Template("{% load offboarding %}{% offboarding_cancel_entry %}").render(Context({}))
+    tag = Template("{% load offboarding %}{% offboarding_cancel_entry %}")
+    html = tag.render(Context({"user": customer}))
     assert f'href="{reverse("offboarding:portal")}"' in html
     assert "Cancel subscription" in html
+
+
+def test_cancel_entry_tag_hidden_from_anonymous():
+    from django.contrib.auth.models import AnonymousUser
+    from django.template import Context, Template
+
+    tag = Template("{% load offboarding %}{% offboarding_cancel_entry %}")
+    assert "Cancel subscription" not in tag.render(Context({"user": AnonymousUser()}))
+    assert "Cancel subscription" not in tag.render(Context({}))
 
 
 def test_missing_panel_renders_nothing(monkeypatch):
