@@ -27,3 +27,19 @@ def test_invalid_series_reported(settings):
     settings.OFFBOARDING = {"INVOICE_SERIES": "fin-"}
 
     assert ids(check_invoice_settings()) == ["offboarding.E051"]
+
+
+def test_missing_pdf_library_warned(settings, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == "facturx" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    settings.OFFBOARDING = {}
+    messages = check_invoice_settings()
+
+    assert ids(messages) == ["offboarding.W050"]
+    assert "facturx not installed" in messages[0].msg
