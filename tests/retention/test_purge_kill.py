@@ -101,11 +101,22 @@ def test_killed_purge_resumes_to_one_certificate(world, frozen_clock):
         lambda: rows_deleted(case, "members") >= 1,
     ]
     killed = 0
+    early_exits = []
     for condition in kill_points:
-        process = start_purge_process(case.public_id)
-        killed += kill_when(process, condition)
-        expire_leases(case)
-    assert killed >= 2
+        # A process can end on its own before the test sees the kill point (a slow poll on
+        # a loaded machine); start another for the same point, up to three times.
+        for _attempt in range(3):
+            process = start_purge_process(case.public_id)
+            was_killed = kill_when(process, condition)
+            expire_leases(case)
+            if was_killed:
+                killed += 1
+                break
+            early_exits.append((process.returncode, process.stderr.read().decode()[-2000:]))
+            case.refresh_from_db()
+            if case.state == CaseState.PURGED:
+                break
+    assert killed >= 2, f"purge processes that ended on their own: {early_exits}"
 
     final = start_purge_process(case.public_id)
     stdout, stderr = final.communicate(timeout=120)
