@@ -32,7 +32,7 @@ def login_refusal(request: HttpRequest | None, user: Any) -> HttpResponse | None
     account, has_access = user_access(request, user)
     if has_access or user_is_account_owner(user, account):
         return None
-    logger.warning("Login of user %s refused: the account has no product access", user.pk)
+    logger.warning("Login of user %s rejected: the account has no product access", user.pk)
     return TemplateResponse(request, REFUSAL_TEMPLATE, status=403)
 
 

@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     # tests can move forward (see offboarding.clock).
     "CLOCK": "system",
     # Days that data stays exportable after the boundary, unless a plan or account
-    # policy says otherwise.
+    # policy sets another number.
     "RETENTION_DAYS": 30,
     # Per plan code: {"pro": 60}.
     "RETENTION_DAYS_BY_PLAN": {},

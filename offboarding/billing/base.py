@@ -1,4 +1,4 @@
-"""The billing backend interface: what the app asks of the host's billing system."""
+"""The billing backend interface: the operations the app requests of the host's billing system."""
 
 from __future__ import annotations
 

@@ -272,7 +272,7 @@ class OffboardingCase(models.Model):
                 name="offboarding_case_flagged",
             ),
             # Notice cadences look for cases whose moment fell in a bounded window before
-            # now (NOTICE_CATCH_UP); an index per moment keeps that a range read however
+            # now (NOTICE_CATCH_UP). An index per moment keeps that a range read, however
             # many old cases there are.
             models.Index(fields=["confirmed_at"], name="offboarding_case_confirmed"),
             models.Index(fields=["boundary_at"], name="offboarding_case_boundary"),

@@ -34,7 +34,7 @@ class SessionRecord(models.Model):
 
 
 class RevocationRecord(models.Model):
-    """What one revoker revoked for a case, and how many items."""
+    """The record of one revoker's runs for a case: what it revoked and how many items."""
 
     case = models.ForeignKey(
         OffboardingCase,
