@@ -21,8 +21,15 @@ logger = logging.getLogger(__name__)
 
 
 def new_public_id() -> str:
-    """Return a random, URL-safe token that names a case in URLs instead of its row id."""
-    return secrets.token_urlsafe(18)
+    """Return a random, URL-safe token that names a case in URLs instead of its row id.
+
+    The token never starts with "-" or "_": staff paste it into management commands,
+    whose argument parser would read a leading dash as an option.
+    """
+    while True:
+        token = secrets.token_urlsafe(18)
+        if token[0].isalnum():
+            return token
 
 
 class CaseState(models.TextChoices):

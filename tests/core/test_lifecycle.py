@@ -13,7 +13,7 @@ from offboarding.models import (
     OffboardingCase,
     SaveKind,
 )
-from offboarding.models.cases import TRANSITIONS
+from offboarding.models.cases import TRANSITIONS, new_public_id
 from offboarding.services import lifecycle
 from offboarding.signals import case_transitioned
 from tests.conftest import utc
@@ -382,3 +382,11 @@ def test_scan_twice_moves_case_once(customer, frozen_clock):
     assert jobs.scan_due_work().counts["boundaries"] == 1
     assert jobs.scan_due_work().counts["boundaries"] == 0
     assert case.events.filter(action="reach_boundary").count() == 1
+
+
+def test_public_ids_never_start_with_a_dash_or_underscore():
+    # A leading dash would make a management command read the id as an option.
+    ids = {new_public_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(public_id[0].isalnum() for public_id in ids)
+    assert all(len(public_id) == 24 for public_id in ids)
