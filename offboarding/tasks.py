@@ -27,12 +27,35 @@ def run_case_steps(case_id: int) -> int:
 
 @shared_task(name="offboarding.send_due_notices", ignore_result=True)
 def send_due_notices() -> dict[str, int]:
-    """Queue the due cadence notices and send the outbox; safe in several workers at once."""
+    """Queue the due cadence notices and send the outbox; safe in several workers at once.
+
+    A run sends at most ``NOTICE_BATCH_SIZE * 20`` messages, so a worker returns to
+    queueing the cadence between large batches. A run that reaches this limit queues two
+    more runs, so a backlog spreads over all workers within a few runs instead of waiting
+    for the schedule. Only a run that handled a full share queues more, so a backlog of
+    B messages adds about 2 * B / share runs, most of which find nothing left and stop.
+    """
     from offboarding.conf import app_settings
     from offboarding.notices.jobs import process_due_notices
 
-    # Bounded, so a worker returns to queueing the cadence between large batches.
-    return process_due_notices(max_messages=int(app_settings.NOTICE_BATCH_SIZE) * 20)
+    limit = int(app_settings.NOTICE_BATCH_SIZE) * 20
+    counts = process_due_notices(max_messages=limit)
+    handled = sum(counts[name] for name in NOTICE_OUTCOMES)
+    if handled >= limit:
+        _queue_notice_senders(2)
+    return counts
+
+
+# Every claimed message ends in exactly one of these counts of a send run.
+NOTICE_OUTCOMES = ("notices_sent", "notices_retried", "notices_failed", "notices_cancelled")
+
+
+def _queue_notice_senders(count: int) -> None:
+    try:
+        for _ in range(count):
+            send_due_notices.delay()
+    except Exception:  # A broker that is down must not fail a run that sent its messages.
+        logger.warning("Could not queue more notice senders; the next scheduled send runs")
 
 
 @shared_task(bind=True, name="offboarding.export_account", ignore_result=True, max_retries=None)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -565,6 +565,33 @@ class AuditEvent(models.Model):
         event.hash = event.compute_hash()
         event.save()
         return event
+
+    @classmethod
+    def append_many(cls, events: list[AuditEvent]) -> list[AuditEvent]:
+        """Chain and insert unsaved events of several cases with one read and one insert.
+
+        Each event needs its case (the instance), action, states, actor, data and
+        ``occurred_at``; events of one case are chained in list order. As with
+        :meth:`append`, the caller's transaction must hold the row lock of every case.
+        """
+        latest = cls.objects.filter(case=OuterRef("case")).order_by("-sequence")
+        heads = {
+            case_id: (sequence, hash_)
+            for case_id, sequence, hash_ in cls.objects.filter(
+                case_id__in={event.case_id for event in events},
+                sequence=Subquery(latest.values("sequence")[:1]),
+            ).values_list("case_id", "sequence", "hash")
+        }
+        recorded_at = timezone.now().replace(microsecond=0)
+        for event in events:
+            sequence, previous_hash = heads.get(event.case_id, (0, cls.GENESIS_HASH))
+            event.sequence = sequence + 1
+            event.previous_hash = previous_hash
+            event.recorded_at = recorded_at
+            event.occurred_at = event.occurred_at.replace(microsecond=0)
+            event.hash = event.compute_hash()
+            heads[event.case_id] = (event.sequence, event.hash)
+        return cls.objects.bulk_create(events)
 
     @classmethod
     def verify_chain(cls, case: OffboardingCase) -> tuple[bool, int | None]:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.crypto import salted_hmac
 
 from offboarding import clock
-from offboarding.adapter import get_adapter
+from offboarding.adapter import DefaultOffboardingAdapter, get_adapter
 from offboarding.conf import app_settings
 from offboarding.models import CaseState, OffboardingCase
 from offboarding.models.notices import CaseNoticeProfile, OutboxMessage, OutboxStatus
@@ -52,30 +56,73 @@ def capture(case: OffboardingCase) -> CaseNoticeProfile | None:
 
     Returns the profile, or the stored one unchanged when the account no longer exists.
     """
-    adapter = get_adapter()
-    account = adapter.get_account(case.account_key)
-    profile = _cached_profile(case)
-    if profile is NOT_LOADED:
-        profile = CaseNoticeProfile.objects.filter(case=case).first()
-    if account is None:
-        return profile
+    return capture_many([case])[case.pk]
 
-    values = {
-        "emails": list(adapter.get_contact_emails(account)),
-        "language": adapter.get_language(account),
-        "time_zone": str(adapter.get_timezone(account)),
-    }
-    if profile is None:
-        profile = CaseNoticeProfile(case=case, **values, captured_at=clock.now())
-        # A concurrent capture may have inserted the row first; either copy is current.
-        CaseNoticeProfile.objects.bulk_create([profile], ignore_conflicts=True)
-        case.notice_profile = profile
-        return profile
-    if any(getattr(profile, name) != value for name, value in values.items()):
-        CaseNoticeProfile.objects.filter(case=case).update(**values, captured_at=clock.now())
-        for name, value in values.items():
-            setattr(profile, name, value)
-    return profile
+
+def capture_many(cases: Iterable[OffboardingCase]) -> dict[int, CaseNoticeProfile | None]:
+    """Capture the profiles of several cases as :func:`capture` does, by case id.
+
+    The accounts are read together (see :func:`_live_accounts`) and new profiles are
+    inserted in one query, so a batch of notices costs no account query per message.
+    """
+    cases = list(cases)
+    adapter = get_adapter()
+    accounts = _live_accounts(adapter, {case.account_key for case in cases})
+    captured_at = cache(clock.now)  # One clock read per batch, and only when needed.
+    profiles: dict[int, CaseNoticeProfile | None] = {}
+    new_profiles = []
+    for case in cases:
+        profile = _cached_profile(case)
+        if profile is NOT_LOADED:
+            profile = CaseNoticeProfile.objects.filter(case=case).first()
+        account = accounts.get(case.account_key)
+        if account is not None:
+            values = {
+                "emails": list(adapter.get_contact_emails(account)),
+                "language": adapter.get_language(account),
+                "time_zone": str(adapter.get_timezone(account)),
+            }
+            if profile is None:
+                profile = CaseNoticeProfile(case=case, **values, captured_at=captured_at())
+                case.notice_profile = profile
+                new_profiles.append(profile)
+            elif any(getattr(profile, name) != value for name, value in values.items()):
+                _refresh_profile(profile, values, captured_at())
+        profiles[case.pk] = profile
+    # A concurrent capture may have inserted a row first; either copy is current.
+    CaseNoticeProfile.objects.bulk_create(new_profiles, ignore_conflicts=True)
+    return profiles
+
+
+def _live_accounts(adapter: Any, keys: set[str]) -> dict[str, Any]:
+    """Return the existing accounts of ``keys`` by key.
+
+    With the default ``get_account`` (a primary key lookup on the account model) the
+    accounts are read in one query. Keys that query does not find, and every key of an
+    adapter that overrides ``get_account``, go through ``get_account`` one by one.
+    """
+    accounts: dict[str, Any] = {}
+    if keys and type(adapter).get_account is DefaultOffboardingAdapter.get_account:
+        manager = adapter.get_account_model()._default_manager
+        try:
+            accounts = {str(account.pk): account for account in manager.filter(pk__in=keys)}
+        except (ValueError, TypeError, ValidationError):
+            accounts = {}  # A key that is no valid primary key; get_account handles it.
+    for key in keys - accounts.keys():
+        account = adapter.get_account(key)
+        if account is not None:
+            accounts[key] = account
+    return accounts
+
+
+def _refresh_profile(
+    profile: CaseNoticeProfile, values: dict[str, Any], captured_at: datetime
+) -> None:
+    CaseNoticeProfile.objects.filter(case_id=profile.case_id).update(
+        **values, captured_at=captured_at
+    )
+    for name, value in values.items():
+        setattr(profile, name, value)
 
 
 def time_zone_of(case: OffboardingCase) -> zoneinfo.ZoneInfo:
@@ -99,7 +146,15 @@ def _cached_profile(case: OffboardingCase) -> Any:
 
 def recipients_of(case: OffboardingCase) -> Recipients:
     """Return the current recipients: the live account's, else the last copy."""
-    profile = capture(case)
+    return _recipients(capture(case))
+
+
+def recipients_of_many(cases: Iterable[OffboardingCase]) -> dict[int, Recipients]:
+    """Return the current recipients of several cases by case id, as :func:`recipients_of`."""
+    return {case_id: _recipients(profile) for case_id, profile in capture_many(cases).items()}
+
+
+def _recipients(profile: CaseNoticeProfile | None) -> Recipients:
     if profile is None:
         return Recipients([], settings.LANGUAGE_CODE, _zone(settings.TIME_ZONE or "UTC"))
     return Recipients(

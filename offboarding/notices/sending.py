@@ -22,13 +22,18 @@ from django.utils import timezone
 
 from offboarding import clock
 from offboarding.conf import app_settings
-from offboarding.models import Actor, CaseState, OffboardingCase
+from offboarding.models import Actor, AuditEvent, CaseState, OffboardingCase
 from offboarding.models.notices import CadenceStep, OutboxMessage, OutboxStatus
 from offboarding.notices.api import DELETION_CERTIFICATE, renewal_notice_allowed
-from offboarding.notices.recipients import Recipients, contact_digest, recipients_of
+from offboarding.notices.recipients import (
+    Recipients,
+    contact_digest,
+    recipients_of,
+    recipients_of_many,
+)
 from offboarding.notices.rendering import build_email, read_attachments
 from offboarding.notices.triggers import TRIGGERS, step_applies
-from offboarding.notices.unsubscribe import is_unsubscribed
+from offboarding.notices.unsubscribe import unsubscribed_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +102,12 @@ def send_due_notices(max_messages: int | None = None) -> SendReport:
 
 
 def send_batch(messages: list[OutboxMessage], report: SendReport) -> None:
-    """Send claimed messages over one connection; each outcome is recorded on its own."""
+    """Send claimed messages over one connection, then mark the delivered ones sent.
+
+    Each message's delivered contacts are recorded right after its send, so a sender
+    killed in the middle of a batch re-sends none of them. The sent status and the audit
+    events of the whole batch are written in one transaction at its end.
+    """
     cases = OffboardingCase.objects.select_related("notice_profile").in_bulk(
         {message.case_id for message in messages}
     )
@@ -106,6 +116,10 @@ def send_batch(messages: list[OutboxMessage], report: SendReport) -> None:
         message.step = steps.get(message.step_id)
     now = clock.now()
     out_of_state = _cases_out_of_state(messages)
+    recipients = _batch_recipients(cases)
+    optional_accounts = {cases[m.case_id].account_key for m in messages if not m.required}
+    unsubscribed = unsubscribed_contacts(optional_accounts) if optional_accounts else set()
+    delivered: list[OutboxMessage] = []
     connection = None
     try:
         for message in messages:
@@ -116,7 +130,9 @@ def send_batch(messages: list[OutboxMessage], report: SendReport) -> None:
                 continue
             try:
                 connection = connection or _open_connection()
-                _deliver(message, case, connection, report, now)
+                case_recipients = recipients.get(case.pk) or recipients_of(case)
+                if _deliver(message, case, case_recipients, unsubscribed, connection, report):
+                    delivered.append(message)
             except Exception as error:
                 logger.warning(
                     "Notice %s of case %s not sent (attempt %s): %s",
@@ -131,6 +147,24 @@ def send_batch(messages: list[OutboxMessage], report: SendReport) -> None:
                 connection = None
     finally:
         _close(connection)
+        _mark_sent(delivered, now, report)
+
+
+def _batch_recipients(cases: dict[int, OffboardingCase]) -> dict[int, Recipients]:
+    """Return the recipients of the batch's cases, or {} when reading them together fails.
+
+    With {} each message reads its own recipients, so an account that cannot be read
+    fails (and is retried) alone instead of holding up the whole batch.
+    """
+    try:
+        return recipients_of_many(cases.values())
+    except Exception as error:
+        logger.warning(
+            "Reading the recipients of %s cases together failed, reading them one by one: %s",
+            len(cases),
+            type(error).__name__,
+        )
+        return {}
 
 
 def _cases_out_of_state(messages: list[OutboxMessage]) -> set[int]:
@@ -177,24 +211,33 @@ def refusal(
 
 
 def _deliver(
-    message: OutboxMessage, case: OffboardingCase, connection: Any, report: SendReport, now: Any
-) -> None:
-    recipients = recipients_of(case)
-    contacts = _contacts_to_send(message, case, recipients)
+    message: OutboxMessage,
+    case: OffboardingCase,
+    recipients: Recipients,
+    unsubscribed: set[tuple[str, str]],
+    connection: Any,
+    report: SendReport,
+) -> bool:
+    """Send ``message`` to each contact it has not reached yet.
+
+    Returns whether the message is to be marked sent; a message left with no contact
+    is cancelled instead.
+    """
+    contacts = _contacts_to_send(message, case, recipients, unsubscribed)
     if not contacts and message.delivered_to:
-        # A sender stopped after the last contact got it and before recording the send.
-        _mark_sent(message, case, message.message_id, report, now)
-        return
+        # A sender stopped after the last contact got it and before marking it sent.
+        return True
     if not contacts:
         why = "the account has no contact address"
         if recipients.emails:
             why = "every contact unsubscribed from optional notices"
         _cancel(message, why, report)
-        return
+        return False
 
     attachments = read_attachments(message)
     delivered = list(message.delivered_to)
-    message_ids = []
+    # Message-IDs of contacts reached by an earlier attempt are kept with the new ones.
+    message_ids = message.message_id.split() if message.delivered_to else []
     try:
         for email in contacts:
             mail = build_email(message, case, recipients, email, attachments)
@@ -203,18 +246,28 @@ def _deliver(
             message_ids.append(mail.extra_headers["Message-ID"])
     finally:
         if delivered != message.delivered_to:
-            OutboxMessage.objects.filter(pk=message.pk).update(delivered_to=delivered)
             message.delivered_to = delivered
-    _mark_sent(message, case, " ".join(message_ids), report, now)
+            message.message_id = " ".join(message_ids)[:200]
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                delivered_to=delivered, message_id=message.message_id
+            )
+    return True
 
 
 def _contacts_to_send(
-    message: OutboxMessage, case: OffboardingCase, recipients: Recipients
+    message: OutboxMessage,
+    case: OffboardingCase,
+    recipients: Recipients,
+    unsubscribed: set[tuple[str, str]],
 ) -> list[str]:
     done = set(message.delivered_to)
     contacts = [email for email in recipients.emails if contact_digest(email) not in done]
     if not message.required:
-        contacts = [email for email in contacts if not is_unsubscribed(case.account_key, email)]
+        contacts = [
+            email
+            for email in contacts
+            if (case.account_key, contact_digest(email)) not in unsubscribed
+        ]
     return contacts
 
 
@@ -225,28 +278,68 @@ def _current(message: OutboxMessage):
     )
 
 
-def _mark_sent(
-    message: OutboxMessage, case: OffboardingCase, message_ids: str, report: SendReport, now: Any
-) -> None:
+def _mark_sent(messages: list[OutboxMessage], now: Any, report: SendReport) -> None:
+    """Mark delivered messages sent and audit each on its case, in one transaction.
+
+    Only messages whose claim is still this sender's are marked and audited. The others
+    belong to a sender that claimed them again after this sender's lease ended.
+    """
+    if not messages:
+        return
     with transaction.atomic():
-        updated = _current(message).update(
-            status=OutboxStatus.SENT,
-            sent_at=now,
-            message_id=message_ids[:200],
-            last_error="",
+        # Cases are locked in id order and before their messages, as in _record_failure,
+        # so senders whose batches share a case cannot deadlock.
+        locked = OffboardingCase.objects.select_for_update().filter(
+            pk__in={message.case_id for message in messages}
         )
-        if updated:
-            # The audit trail proves which notice went out when.
-            case.record(
-                "notice_sent",
-                actor=Actor.system(),
-                data={
-                    "key": message.key,
-                    "template": message.template,
-                    "contacts": len(message.delivered_to),
-                },
+        cases = {case.pk: case for case in locked.order_by("pk")}
+        current = _mark_current_sent(messages, now)
+        # The audit trail proves which notice went out when.
+        AuditEvent.append_many(
+            [
+                _sent_event(cases[message.case_id], message, now)
+                for message in messages
+                if message.pk in current
+            ]
+        )
+    report.sent += len(messages)
+
+
+def _sent_event(case: OffboardingCase, message: OutboxMessage, now: Any) -> AuditEvent:
+    actor = Actor.system()
+    return AuditEvent(
+        case=case,
+        action="notice_sent",
+        from_state=case.state,
+        to_state=case.state,
+        actor_kind=actor.kind,
+        actor_id=actor.user_id,
+        data={
+            "key": message.key,
+            "template": message.template,
+            "contacts": len(message.delivered_to),
+        },
+        occurred_at=now,
+    )
+
+
+def _mark_current_sent(messages: list[OutboxMessage], now: Any) -> set[int]:
+    """Mark sent the messages whose claim is still this sender's; return their ids."""
+    by_attempt: dict[int, list[int]] = {}
+    for message in messages:
+        by_attempt.setdefault(message.attempts, []).append(message.pk)
+    current: set[int] = set()
+    for attempts, ids in by_attempt.items():
+        claimed = OutboxMessage.objects.filter(
+            pk__in=ids, status=OutboxStatus.SENDING, attempts=attempts
+        )
+        still_claimed = set(claimed.select_for_update().values_list("pk", flat=True))
+        if still_claimed:
+            claimed.filter(pk__in=still_claimed).update(
+                status=OutboxStatus.SENT, sent_at=now, last_error=""
             )
-    report.sent += 1
+        current |= still_claimed
+    return current
 
 
 def _cancel(message: OutboxMessage, reason: str, report: SendReport) -> None:
@@ -261,6 +354,8 @@ def _record_failure(
     text = f"{type(error).__name__}: {error}"[:2000]
     if message.attempts >= app_settings.NOTICE_MAX_ATTEMPTS:
         with transaction.atomic():
+            # The case first, the order _mark_sent locks in.
+            OffboardingCase.objects.select_for_update().filter(pk=case.pk).exists()
             if _current(message).update(status=OutboxStatus.FAILED, last_error=text):
                 case.record(
                     "notice_failed",

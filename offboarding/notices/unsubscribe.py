@@ -9,6 +9,7 @@ message is kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -57,6 +58,15 @@ def is_unsubscribed(account_key: str, email: str) -> bool:
     return NoticeUnsubscribe.objects.filter(
         account_key=account_key, contact_digest=contact_digest(email)
     ).exists()
+
+
+def unsubscribed_contacts(account_keys: Iterable[str]) -> set[tuple[str, str]]:
+    """Return (account key, contact digest) of every unsubscribe of these accounts."""
+    return set(
+        NoticeUnsubscribe.objects.filter(account_key__in=set(account_keys)).values_list(
+            "account_key", "contact_digest"
+        )
+    )
 
 
 def unsubscribe(token: str) -> tuple[NoticeUnsubscribe, bool]:

@@ -19,3 +19,13 @@ class ZonedUserAdapter(DefaultOffboardingAdapter):
 
     def get_language(self, account: Any) -> str:
         return account.first_name or "en"
+
+
+class UsernameKeyAdapter(ZonedUserAdapter):
+    """Names accounts by username instead of primary key, with its own account lookup."""
+
+    def get_account_key(self, account: Any) -> str:
+        return account.get_username()
+
+    def get_account(self, account_key: str) -> Any:
+        return self.get_account_model()._default_manager.filter(username=account_key).first()
