@@ -167,13 +167,17 @@ class DefaultOffboardingAdapter:
     def purge_account_row(self, account: models.Model) -> bool:
         """Return whether the purge deletes the account row itself, after its data.
 
-        The default deletes it when the data registry declares the account model (an
-        organisation declared with ``account_path="pk"``), and keeps it otherwise. So with
-        the default registry, whose account is the user row that other apps reference
-        and that may carry staff rights, the user row stays and only declared data goes.
+        When the account model is the user model, the default deletes the user row, so
+        the person's login, email and name go with their data. Staff users and superusers
+        are kept, because deleting them could lock staff out of the admin. The purge then
+        logs a warning and flags the case for staff. For any other account model
+        the default deletes the row when the data registry declares that model (an
+        organisation declared with ``account_path="pk"``) and keeps it otherwise.
         """
         from offboarding.registry import get_registry
 
+        if is_user_account(account):
+            return not is_staff_account(account)
         return get_registry().is_declared(type(account))
 
     def is_read_only(self, account: models.Model) -> bool:
@@ -185,6 +189,16 @@ class DefaultOffboardingAdapter:
             .filter(account_key=self.get_account_key(account))
             .exists()
         )
+
+
+def is_user_account(account: models.Model) -> bool:
+    """Return whether ``account`` is a row of ``AUTH_USER_MODEL``."""
+    return isinstance(account, apps.get_model(settings.AUTH_USER_MODEL))
+
+
+def is_staff_account(account: models.Model) -> bool:
+    """Return whether ``account`` is a user with staff or superuser rights."""
+    return bool(getattr(account, "is_staff", False) or getattr(account, "is_superuser", False))
 
 
 @lru_cache(maxsize=8)

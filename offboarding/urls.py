@@ -25,6 +25,11 @@ urlpatterns: list = [
     path("c/<case_token:public_id>/leave-vault/", portal.leave_vault, name="leave-vault"),
     path("c/<case_token:public_id>/reactivate/", portal.reactivate, name="reactivate"),
     path("c/<case_token:public_id>/delete-data/", portal.delete_data, name="delete-data"),
+    path(
+        "c/<case_token:public_id>/deletion-certificate/",
+        portal.certificate_download,
+        name="certificate-download",
+    ),
     path("invoices/<str:token>/pdf/", invoices.download, name="invoice-download"),
     path("unsubscribe/<str:token>/", notice_views.unsubscribe, name="notice_unsubscribe"),
     path("exports/request/", exports.export_request, name="export-request"),

@@ -8,7 +8,7 @@ reason on an intermediate page and each checking its own permission.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from django.contrib import admin, messages
@@ -21,8 +21,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from offboarding import clock, steps
+from offboarding.adapter import get_adapter
 from offboarding.admin import case_actions, timeline
 from offboarding.admin.case_actions import ACT_ON_CASE, ACTIONS, MANAGE_RETENTION
+from offboarding.admin.times import ZonedTimesMixin, format_zoned, zone_named
 from offboarding.models import Actor, AuditEvent, CaseState, CaseStep, OffboardingCase
 from offboarding.models.portal import SurveyReason, SurveyResponse
 
@@ -139,8 +141,24 @@ class PurgeDateFilter(ClockDateFilter):
 # Cases
 
 
+def account_zone(case: OffboardingCase) -> tzinfo | None:
+    """Return the zone the portal shows the case's account in, or None if it is unknown.
+
+    After the purge deleted the account row, the zone copied at the start of the purge
+    is used instead.
+    """
+    from offboarding.models import PurgeRun
+
+    adapter = get_adapter()
+    account = adapter.get_account(case.account_key)
+    if account is not None:
+        return adapter.get_timezone(account)
+    name = PurgeRun.objects.filter(case=case).values_list("timezone", flat=True).first()
+    return zone_named(name or "")
+
+
 @admin.register(OffboardingCase)
-class OffboardingCaseAdmin(admin.ModelAdmin):
+class OffboardingCaseAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = [
         "account",
         "state",
@@ -180,6 +198,7 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
         "reactivate",
         "withdraw",
     ]
+    readonly_fields = [field.name for field in OffboardingCase._meta.concrete_fields]
     change_form_template = "admin/offboarding/offboardingcase/change_form.html"
     change_list_template = "admin/offboarding/offboardingcase/change_list.html"
 
@@ -304,8 +323,11 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
         ),
     ]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in self.model._meta.concrete_fields]
+    def get_account_zone(self, case: OffboardingCase) -> tzinfo | None:
+        # Each date-time field of the page calls this, so the zone is kept on the case.
+        if "_account_zone" not in case.__dict__:
+            case.__dict__["_account_zone"] = account_zone(case)
+        return case.__dict__["_account_zone"]
 
     def change_view(
         self,
@@ -319,12 +341,24 @@ class OffboardingCaseAdmin(admin.ModelAdmin):
         if case is not None:
             valid, first_bad = AuditEvent.verify_chain(case)
             extra_context.update(
-                sections=timeline.build_sections(case),
+                sections=self._zoned_sections(case),
+                account_zone=self.get_account_zone(case),
                 case_actions=self._offered_actions(request, case),
                 chain_valid=valid,
                 chain_first_bad=first_bad,
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _zoned_sections(self, case: OffboardingCase) -> list[timeline.Section]:
+        """Return the case's timeline sections with every date-time named by its zone."""
+        zone = self.get_account_zone(case)
+        sections = timeline.build_sections(case)
+        for section in sections:
+            section.rows = [
+                [format_zoned(cell, zone) if isinstance(cell, datetime) else cell for cell in row]
+                for row in section.rows
+            ]
+        return sections
 
     def _offered_actions(self, request: HttpRequest, case: OffboardingCase) -> list[dict]:
         offered = []
@@ -489,7 +523,7 @@ def annotate_case_list(queryset: QuerySet) -> QuerySet:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = [
         "case",
         "sequence",
@@ -519,7 +553,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseStep)
-class CaseStepAdmin(admin.ModelAdmin):
+class CaseStepAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = [
         "case",
         "moment",

@@ -10,11 +10,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from offboarding.admin.case_actions import ACT_ON_CASE, CaseAction, ReasonForm, register_action
+from offboarding.admin.times import ZonedTimesMixin
 from offboarding.models import Actor, DataExport, ExportFormat, OffboardingCase
 
 
 @admin.register(DataExport)
-class DataExportAdmin(admin.ModelAdmin):
+class DataExportAdmin(ZonedTimesMixin, admin.ModelAdmin):
     """Exports as a record: staff read them here and start new ones from a case."""
 
     list_display = [

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from offboarding.admin.times import ZonedTimesMixin
 from offboarding.invoices import services
 from offboarding.models import (
     FinalInvoice,
@@ -21,7 +22,7 @@ from offboarding.models import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ZonedTimesMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -61,7 +62,7 @@ class ClosureInline(ReadOnlyInline):
 
 
 @admin.register(FinalInvoice)
-class FinalInvoiceAdmin(admin.ModelAdmin):
+class FinalInvoiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
     """Issued invoices are legal documents: staff can read and download them, never edit."""
 
     list_display = [

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from offboarding.admin.times import ZonedTimesMixin
 from offboarding.models import Actor
 from offboarding.models.notices import CadenceStep, NoticeUnsubscribe, OutboxMessage, OutboxStatus
 from offboarding.notices import sending
@@ -42,7 +43,7 @@ class CadenceStepAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = [
         "key",
         "case",
@@ -129,7 +130,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(NoticeUnsubscribe)
-class NoticeUnsubscribeAdmin(admin.ModelAdmin):
+class NoticeUnsubscribeAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = ["account_key", "case", "created_at"]
     search_fields = ["account_key__exact"]
     readonly_fields = ["account_key", "contact_digest", "case", "created_at"]

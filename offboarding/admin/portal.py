@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from offboarding.admin.times import ZonedTimesMixin
 from offboarding.models.portal import (
     OfferEvent,
     SaveOffer,
@@ -54,7 +55,7 @@ class SurveyQuestionAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ZonedTimesMixin, admin.ModelAdmin):
     """Records of what customers did: staff read them, nobody edits or deletes them here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from offboarding.admin.times import ZonedTimesMixin
 from offboarding.conf import app_settings
 from offboarding.models import (
     DeletionCertificate,
@@ -30,7 +31,7 @@ from offboarding.purge.certificate import issue_certificate
 logger = logging.getLogger(__name__)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ZonedTimesMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

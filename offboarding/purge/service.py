@@ -79,15 +79,28 @@ def queue_invoice_files(case: OffboardingCase) -> int:
         )
 
 
+# Audit action recorded when the purge keeps the row of a staff user who is the account.
+STAFF_ROW_KEPT = "account_row_kept"
+
+
 def delete_account_row(case: OffboardingCase, run: Any) -> bool:
-    """Delete the account row when ``adapter.purge_account_row`` returns True; return whether it went."""
+    """Delete the account row when ``adapter.purge_account_row`` returns True; return whether it went.
+
+    A kept row that is a staff user or superuser is logged and flagged for staff once,
+    because the person's login then outlives the purge.
+    """
+    from offboarding.adapter import is_staff_account, is_user_account
     from offboarding.models import PurgeProgress, PurgeRun
 
     if run.account_row_deleted:
         return True
     adapter = get_adapter()
     account = adapter.get_account(case.account_key)
-    if account is None or not adapter.purge_account_row(account):
+    if account is None:
+        return False
+    if not adapter.purge_account_row(account):
+        if is_user_account(account) and is_staff_account(account):
+            _flag_kept_staff_row(case)
         return False
     with transaction.atomic():
         # Django's own delete, so rows of models the registry does not declare cascade
@@ -103,6 +116,31 @@ def delete_account_row(case: OffboardingCase, run: Any) -> bool:
             PurgeProgress.objects.filter(pk=progress.pk).update(deleted=count, done=True)
     run.account_row_deleted = True
     return True
+
+
+def _flag_kept_staff_row(case: OffboardingCase) -> None:
+    """Log and audit once that a staff user's row survived the purge, and flag the case."""
+    from offboarding.models import Actor
+
+    if case.events.filter(action=STAFF_ROW_KEPT).exists():
+        return
+    logger.warning(
+        "Purge of case %s kept account row %s: the user is staff or a superuser",
+        case.public_id,
+        case.account_key,
+    )
+    reason = (
+        "The account is a staff user or superuser, so the purge kept its user row. "
+        "Delete the user by hand once it needs no admin access."
+    )
+    case.record(
+        STAFF_ROW_KEPT,
+        actor=Actor.system(),
+        reason=reason,
+        data={"account_key": case.account_key},
+        needs_attention=True,
+        attention_reason=reason,
+    )
 
 
 def counts_of(case: OffboardingCase) -> dict[str, int]:

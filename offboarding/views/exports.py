@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -21,9 +24,21 @@ from offboarding import clock
 from offboarding.adapter import get_adapter
 from offboarding.conf import app_settings
 from offboarding.exports import archive, links, service
-from offboarding.models import Actor, DataExport, ExportFormat
+from offboarding.models import Actor, DataExport, ExportFormat, ExportStatus
 
 logger = logging.getLogger(__name__)
+
+# A worker normally takes a new export within seconds. An export still waiting after
+# this long is shown as late to the customer and logged as a warning for staff.
+EXPORT_EXPECTED_START = timedelta(minutes=5)
+
+# Seconds the cache remembers that a late export was logged, so the warning is logged
+# once per export. With a per-process cache (LocMemCache) each process logs it once.
+LATE_WARNING_TIMEOUT = 24 * 60 * 60
+
+# Waiting states of an export, as the export panel shows them.
+QUEUED = "queued"
+LATE = "late"
 
 
 class ExportRequestForm(forms.Form):
@@ -39,6 +54,34 @@ class ExportRequestForm(forms.Form):
         cast(forms.MultipleChoiceField, self.fields["formats"]).choices = [
             (fmt, labels[fmt]) for fmt in service.allowed_formats()
         ]
+
+
+def export_wait(export: DataExport) -> str:
+    """Return ``QUEUED`` or ``LATE`` for an export that waits for a worker, else ``""``.
+
+    An export waits while it is requested and no worker has taken it. A running export
+    whose lease expired more than ``EXPORT_EXPECTED_START`` ago lost its worker and is
+    late too. The first time a late export is seen, a warning is logged for staff.
+    """
+    if export.status == ExportStatus.RUNNING:
+        lease_end = export.lease_expires_at
+        if lease_end is None or timezone.now() - lease_end <= EXPORT_EXPECTED_START:
+            return ""
+    elif export.status != ExportStatus.REQUESTED:
+        return ""
+    elif clock.now() - export.requested_at <= EXPORT_EXPECTED_START:
+        return QUEUED
+
+    if cache.add(f"offboarding:late-export:{export.pk}", True, LATE_WARNING_TIMEOUT):
+        logger.warning(
+            "Export %s of account %s is %s and no worker has taken it for over %s. "
+            "Check that a Celery worker and beat are running.",
+            export.pk,
+            export.account_key,
+            export.status,
+            EXPORT_EXPECTED_START,
+        )
+    return LATE
 
 
 def _account_of(request: HttpRequest) -> tuple[Any, str]:
@@ -84,7 +127,7 @@ def export_request(request: HttpRequest) -> HttpResponse:
         logger.warning("Export request of account %s rejected", account_key)
         messages.error(request, _("Your data can no longer be exported."))
         return redirect(_next_url(request, reverse("offboarding:portal")))
-    messages.success(request, _("Your export has started. This page shows when it is ready."))
+    messages.success(request, _("Your export is queued. This page shows when it is ready."))
     return redirect(_next_url(request, reverse("offboarding:export-status", args=[export.token])))
 
 

@@ -15,14 +15,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offboarding import clock, offers
@@ -42,6 +45,7 @@ from offboarding.forms import (
 from offboarding.jurisdictions import JurisdictionProfile, get_profile
 from offboarding.models import Actor, CaseState, IllegalTransition, OffboardingCase
 from offboarding.models.portal import SurveyQuestion, SurveyResponse
+from offboarding.models.retention import DeletionCertificate
 from offboarding.reauth import reauthentication_redirect, social_login_options
 from offboarding.services import lifecycle
 
@@ -178,7 +182,22 @@ def portal(request: HttpRequest) -> HttpResponse:
     case = OffboardingCase.objects.open().for_account(portal_.account_key).first()
     if case is not None and case.state != S.REQUESTED:
         return _status(case)
+    purged = _purged_case(portal_) if case is None else None
+    if purged is not None:
+        return _status(purged)
     return redirect("offboarding:cancel")
+
+
+def _purged_case(portal: Portal) -> OffboardingCase | None:
+    """Return the account's latest case if its data was deleted, else None.
+
+    An account whose row the purge kept has nothing left to cancel or export, so its
+    portal leads to that case's status page instead of the cancel flow.
+    """
+    latest = OffboardingCase.objects.for_account(portal.account_key).first()
+    if latest is not None and latest.state == S.PURGED:
+        return latest
+    return None
 
 
 # The cancel flow
@@ -209,6 +228,10 @@ def cancel(request: HttpRequest) -> HttpResponse:
         return _status(open_case)
 
     subscription = _subscription(portal_)
+    if open_case is None and subscription is None:
+        purged = _purged_case(portal_)
+        if purged is not None:
+            return _status(purged)
     ask_reason = portal_.profile.asks_reason_before_offers and not (
         open_case and open_case.is_paused
     )
@@ -398,7 +421,7 @@ def offer_decline(request: HttpRequest, public_id: str) -> HttpResponse:
 def survey(request: HttpRequest, public_id: str) -> HttpResponse:
     """Ask why the customer left. Every field is optional, and skipping is one button."""
     case, portal_ = _case_portal(request, public_id)
-    if case.state not in CONFIRMED_STATES:
+    if case.state not in CONFIRMED_STATES or case.state == S.PURGED:
         return _status(case)
     existing = case.survey_response if _has_survey_response(case) else None
     questions = list(SurveyQuestion.objects.filter(active=True).order_by("order", "pk"))
@@ -483,10 +506,40 @@ def status(request: HttpRequest, public_id: str) -> HttpResponse:
         "can_reactivate": not case.transition_refusal("reactivate", now),
         "can_delete_now": _can_delete_now(case, now),
         "can_continue": case.state == S.REQUESTED,
-        "can_survey": case.state in CONFIRMED_STATES and not _has_survey_response(case),
+        # A survey answer given after the purge would store new data of a deleted account.
+        "can_survey": case.state in CONFIRMED_STATES
+        and case.state != S.PURGED
+        and not _has_survey_response(case),
         "withdrawal_deadline": _withdrawal_deadline(portal_) if case.is_open else None,
+        "certificate": _deletion_certificate(case),
     }
     return _render(request, portal_, "offboarding/portal/status.html", context)
+
+
+def _deletion_certificate(case: OffboardingCase) -> DeletionCertificate | None:
+    """Return the case's deletion certificate once its PDF is written, else None."""
+    if case.state != S.PURGED:
+        return None
+    return DeletionCertificate.objects.filter(case=case).exclude(pdf_name="").first()
+
+
+@login_required
+@require_GET
+@never_cache
+def certificate_download(request: HttpRequest, public_id: str) -> HttpResponseBase:
+    """Send the deletion certificate's PDF to a user who may see the case; 404 otherwise."""
+    case, _portal = _case_portal(request, public_id)
+    certificate = _deletion_certificate(case)
+    storage = storages[app_settings.STORAGE_ALIAS]
+    if certificate is None or not storage.exists(certificate.pdf_name):
+        logger.warning("Case %s: no deletion certificate PDF to download", case.public_id)
+        raise Http404("No deletion certificate.")
+    return FileResponse(
+        storage.open(certificate.pdf_name, "rb"),
+        as_attachment=True,
+        filename="deletion-certificate.pdf",
+        content_type="application/pdf",
+    )
 
 
 def _has_survey_response(case: OffboardingCase) -> bool:

@@ -179,3 +179,21 @@ def test_administrator_purges_after_dry_run(
     assert case.state == CaseState.PURGED
     assert OffboardingCase.objects.filter(pk=case.pk, purged_at__isnull=False).exists()
     session.close()
+
+
+def test_case_tables_fit_narrow_screen(browser, live_server, success_user, dashboard_data):
+    case = dashboard_data
+    session = StaffSession(browser, live_server, "narrow")
+    session.page.set_viewport_size({"width": 400, "height": 900})
+    session.login(success_user.username)
+
+    session.open(reverse("admin:offboarding_offboardingcase_change", args=[case.pk]))
+    session.shot("case-400px")
+
+    # A wide table scrolls inside its own box; the page itself never scrolls sideways.
+    assert session.page.locator(".obd-section-audit .obd-table-scroll").count() == 1
+    page_overflows = session.page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+    assert not page_overflows
+    session.close()

@@ -11,3 +11,10 @@ class EuAdapter(DefaultOffboardingAdapter):
 class GermanAdapter(DefaultOffboardingAdapter):
     def get_jurisdiction(self, account):
         return "de"
+
+
+class KeepAccountRowAdapter(DefaultOffboardingAdapter):
+    """Users are accounts, and the purge keeps the user row, as some hosts choose."""
+
+    def purge_account_row(self, account):
+        return False

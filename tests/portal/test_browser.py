@@ -170,3 +170,30 @@ def test_german_profile_confirms_in_one_click(
     case = OffboardingCase.objects.get(account_key=str(organisation.pk))
     assert case.state == CaseState.SCHEDULED
     assert not case.offer_events.exists()
+
+
+@pytest.mark.parametrize("width", [320, 360, 414])
+def test_narrow_screen_layout(page, live_server, customer, reasons, width):
+    sign_in(page, live_server, customer)
+    start_cancelling(page, live_server)
+    page.get_by_role("button", name="Cancel subscription").click()
+    page.set_viewport_size({"width": width, "height": 800})
+
+    # Every NPS score from 0 to 10 sits on one row, "10" included.
+    tops = {
+        score: page.locator(f"label[for=id_nps_{score + 1}]").bounding_box()["y"]
+        for score in range(11)
+    }
+    assert len(set(tops.values())) == 1, tops
+    assert page.locator("label[for=id_nps_11]").inner_text() == "10"
+    # "10" stays on one line: its label is no taller than the label of "0".
+    heights = [page.locator(f"label[for=id_nps_{n}]").bounding_box()["height"] for n in (1, 11)]
+    assert heights[0] == heights[1], heights
+    overflow = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    assert not page.evaluate(overflow)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"survey-{width}px.png"), full_page=True)
+
+    page.get_by_role("button", name="Skip").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Your subscription is cancelled"
+    assert not page.evaluate(overflow)

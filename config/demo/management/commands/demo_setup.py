@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from config.demo.story import DEMO_PASSWORD, run_setup, story_users
+from config.demo.story import run_setup
 
 
 class Command(BaseCommand):
@@ -28,6 +28,6 @@ class Command(BaseCommand):
             # Shown once: only the key's digest is stored.
             self.stdout.write(f"  API key of {organisation_name}: {plaintext}")
 
-        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
-        for email, description in story_users():
-            self.stdout.write(f"  {email:32} {description}")
+        # The users are listed once, by demo_info, which `make demo` runs after the server
+        # has started, so the list is the last thing on screen.
+        self.stdout.write("Demo users, their password and where to sign in: manage.py demo_info")

@@ -30,7 +30,11 @@ class Command(BaseCommand):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(idp.generate_private_key())
         path.chmod(0o600)
-        self.stdout.write(f"Signing key written to {path}; restart the server to load it")
+        # The server reads the key when it starts, and `make demo` runs this before the server.
+        self.stdout.write(
+            f"Signing key written to {path}. A demo server that is already running loads it "
+            "after a restart."
+        )
 
     def register_client(self, base_url):
         application_model = get_application_model()
