@@ -62,7 +62,11 @@ DEFAULTS: dict[str, Any] = {
     # (see offboarding.revocation).
     "REVOKERS": [],
     # Rows deleted per purge transaction, per model; each batch commits on its own.
+    # With PURGE_TRANSACTION_TARGET set, it sizes only the first transactions of a source.
     "PURGE_BATCH_SIZE": 5000,
+    # Duration that purge transactions after the first aim at. Each batch grows (at most
+    # twofold) or shrinks with the measured time. None keeps PURGE_BATCH_SIZE rows.
+    "PURGE_TRANSACTION_TARGET": timedelta(milliseconds=40),
     # Whether the purge also deletes the final invoice's stored PDF (the invoice row stays).
     "PURGE_INVOICE_FILES": False,
     # URL names (or "namespace:*") an account without product access may still open.
