@@ -6,9 +6,11 @@ Usage (PostgreSQL only; the database test_<name> is created, filled and kept for
         .venv/bin/python benchmarks/export.py --rows 1000000
 
 The account is generated with the demo's ``demo_data`` command (one organisation with
---rows rows: tasks, comments, activity, projects and a few attachments). Each variant then
-runs in a fresh subprocess, which reports its rows, wall time and peak memory
-(VmHWM, because Linux carries ``ru_maxrss`` over from the parent across execve):
+--rows rows: tasks, comments, activity, projects and a few attachments). A kept database
+must hold the account at the same --rows, or the script exits. On a server with
+autovacuum off the tables have no planner statistics unless --analyze is given. Each
+variant then runs in a fresh subprocess, which reports its rows, wall time and peak
+memory (VmHWM, because Linux carries ``ru_maxrss`` over from the parent across execve):
 
 - export: this app's export in CSV: COPY with formula neutralisation, SHA-256 and deflate
   into stored parts, checkpoints in the database, the ZIP with manifest and attachments;
@@ -199,7 +201,7 @@ def peak_rss_kib() -> int:
 # Parent: data, then one subprocess per variant.
 
 
-def prepare(row_count: int, media_root: str) -> tuple[str, str]:
+def prepare(row_count: int, media_root: str, *, analyze: bool) -> tuple[str, str]:
     """Create the test database and the account if needed; return (database URL, account key)."""
     setup_django(media_root)
     from django.core.management import call_command
@@ -215,6 +217,11 @@ def prepare(row_count: int, media_root: str) -> tuple[str, str]:
     call_command("demo_data", accounts=1, rows_per_account=row_count, seed=SEED)
     print(f"data ready in {time.perf_counter() - started:.1f} s")
     account_key = str(Organisation.objects.get(slug=slug).pk)
+    check_account_size(account_key, row_count)
+    if analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print("planner statistics updated (ANALYZE)")
     database = connection.settings_dict
     url = (
         f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
@@ -222,6 +229,27 @@ def prepare(row_count: int, media_root: str) -> tuple[str, str]:
     )
     connection.close()
     return url, account_key
+
+
+def check_account_size(account_key: str, row_count: int) -> None:
+    """Exit if the kept database contains the account at another size than ``--rows``.
+
+    ``demo_data`` skips an organisation that exists, so a database kept from a run with
+    other ``--rows`` would be measured at its old size.
+    """
+    from config.demo.generate import plan_rows
+    from config.workspace.models import Task
+
+    tasks = Task.objects.filter(project__organisation_id=account_key).count()
+    expected = plan_rows(row_count).tasks
+    if tasks != expected:
+        from django.db import connection
+
+        sys.exit(
+            f"The kept database {connection.settings_dict['NAME']} contains the account with "
+            f"{tasks} tasks, but --rows {row_count} gives {expected}. Drop that database "
+            "or pass the --rows it was made with."
+        )
 
 
 def main() -> None:
@@ -233,6 +261,12 @@ def main() -> None:
         default=3,
         help="Runs of the export and copy variants, alternated; the fastest counts (default 3). "
         "The ORM variant runs once.",
+    )
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="Run ANALYZE after loading the data, as autovacuum would. Without it the "
+        "tables keep no planner statistics when the server runs with autovacuum off.",
     )
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--account", help=argparse.SUPPRESS)
@@ -250,7 +284,7 @@ def main() -> None:
 
 
 def report(args: argparse.Namespace, media_root: str) -> None:
-    url, account_key = prepare(args.rows, media_root)
+    url, account_key = prepare(args.rows, media_root, analyze=args.analyze)
     env = {**os.environ, "DATABASE_URL": url}
     schedule = [*(["export", "copy"] * args.repeat), "orm"]
     runs: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}

@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_SCHEMA_VERSION = 1
 _READ_CHUNK = 1024 * 1024
+# Top folder of the attachments in the archive.
+ATTACHMENTS_FOLDER = "files"
 
 
 def export_storage() -> Storage:
@@ -65,6 +67,8 @@ class PartSink:
 
     def __init__(self, output: BinaryIO, *, level: int | None) -> None:
         self.output = output
+        # Number of data rows in the bytes, which write_part sets.
+        self.rows = 0
         self.sha256 = hashlib.sha256()
         self.part_sha256 = hashlib.sha256()
         self.crc32 = 0
@@ -78,7 +82,7 @@ class PartSink:
     def method(self) -> int:
         return DEFLATED if self._compressor is not None else STORED
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         self.sha256.update(data)
         self.crc32 = zlib.crc32(data, self.crc32)
         self.size += len(data)
@@ -88,7 +92,7 @@ class PartSink:
         if self._compressor is not None:
             self._emit(self._compressor.flush())
 
-    def _emit(self, data: bytes) -> None:
+    def _emit(self, data: bytes | bytearray) -> None:
         if data:
             self.part_sha256.update(data)
             self.compressed_size += len(data)
@@ -105,10 +109,7 @@ def archive_path(source: DataSource, fmt: str) -> str:
 
 
 def write_part(source: DataSource, fmt: str, account_key: str, output: BinaryIO) -> PartSink:
-    """Render the account's rows of ``source`` in ``fmt`` into ``output``; return the sink.
-
-    The sink's ``rows`` attribute is the number of data rows written.
-    """
+    """Render the account's rows of ``source`` in ``fmt`` into ``output`` and return the sink."""
     columns = rows.columns_of(source)
     level = app_settings.EXPORT_COMPRESSION_LEVEL
     if fmt == "xlsx":
@@ -136,7 +137,7 @@ def write_part(source: DataSource, fmt: str, account_key: str, output: BinaryIO)
         count = writer.write_rows(rows.iter_rows(source, account_key, columns))
         writer.finish()
     sink.close()
-    sink.rows = count  # type: ignore[attr-defined]
+    sink.rows = count
     return sink
 
 
@@ -156,7 +157,7 @@ def build_part(source: DataSource, fmt: str, account_key: str, storage_dir: str)
         storage_name=storage_name,
         method=sink.method,
         rows=sink.rows,
-        bytes=sink.size,  # type: ignore[attr-defined]
+        bytes=sink.size,
         sha256=sink.sha256.hexdigest(),
         crc32=sink.crc32,
         compressed_size=sink.compressed_size,
@@ -193,14 +194,27 @@ class ArchiveResult:
     manifest: dict[str, Any]
 
 
-def attachment_archive_path(source: DataSource, stored_name: str) -> str:
-    """Return where an attachment goes in the archive, never outside ``attachments/``."""
-    parts = [
-        part
-        for part in posixpath.normpath("/" + stored_name).split("/")
-        if part not in ("", ".", "..")
-    ]
-    return "attachments/" + source.name + "/" + "/".join(parts)
+def attachment_archive_path(
+    source: DataSource, field_name: str, row_pk: Any, stored_name: str
+) -> str:
+    """Return an attachment's path in the archive: ``files/<source>/<row pk>/<file name>``.
+
+    The stored name's folders are the storage's layout, not the customer's, so only its
+    last segment is kept. The row's primary key (the ``id`` column of most data files)
+    ties the file to its row. A source with several file fields gets one more folder,
+    named after the field, so that two files of one row never share a path. Segments are
+    never empty, ``.`` or ``..`` and contain no slash, so the path stays inside ``files/``.
+    """
+    file_name = posixpath.basename(stored_name.replace("\\", "/")) or field_name
+    folders = [source.name, str(row_pk)]
+    if len(source.file_fields) > 1:
+        folders.append(field_name)
+    return "/".join([ATTACHMENTS_FOLDER, *map(_path_segment, folders), _path_segment(file_name)])
+
+
+def _path_segment(text: str) -> str:
+    text = text.replace("/", "_").replace("\\", "_")
+    return "_" if text in ("", ".", "..") else text
 
 
 def _attachments(
@@ -267,7 +281,7 @@ def assemble(
         # them all again, which costs time for accounts with many large files.
         for source, field_name, pk, stored_name in _attachments(sources, account_key):
             field_storage = cast(FileField, source.model._meta.get_field(field_name)).storage
-            path = attachment_archive_path(source, stored_name)
+            path = attachment_archive_path(source, field_name, pk, stored_name)
             try:
                 size = field_storage.size(stored_name)
                 handle = field_storage.open(stored_name, "rb")

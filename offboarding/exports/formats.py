@@ -3,8 +3,8 @@
 Every value is rendered from its model field's kind, the same way on every database:
 times in UTC as ISO 8601 (``2024-03-05T12:00:00Z``), dates as ``YYYY-MM-DD``, booleans as
 ``true``/``false``, decimals with their stored digits. On PostgreSQL the CSV rows come
-from ``COPY`` and are rendered by the SQL in :func:`csv_select_sql`, which produces the
-same text as :func:`render_text` does in Python.
+from ``COPY`` and are rendered by the SQL of :func:`rows.csv_copy_sql`, which produces the
+same text as :func:`render_text` does in Python, except for the kinds its NOTE names.
 
 Spreadsheets run a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return as a formula. CSV cells of text fields that start so get a leading apostrophe,

@@ -150,30 +150,81 @@ def test_zip_writer_zip64_header_read_back():
         assert {info.date_time for info in read_back.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("iso_utc_session", [True, False])
-def test_copy_rendering_matches_python(db, iso_utc_session):
-    from django.db import connection
+COPY_RENDERING_CASES = [
+    ("timestamptz", formats.DATETIME, datetime(2024, 3, 5, 12, 0, 0, tzinfo=UTC)),
+    ("timestamptz", formats.DATETIME, datetime(2024, 3, 5, 12, 0, 0, 500000, tzinfo=UTC)),
+    ("timestamptz", formats.DATETIME, datetime(2024, 3, 5, 23, 59, 59, 120000, tzinfo=UTC)),
+    ("timestamptz", formats.DATETIME, datetime(999, 1, 2, 3, 4, 5, 10, tzinfo=UTC)),
+    ("timestamptz", formats.DATETIME, None),
+    ("date", formats.DATE, datetime(2024, 3, 5).date()),
+    ("date", formats.DATE, None),
+    ("boolean", formats.BOOLEAN, False),
+    ("boolean", formats.BOOLEAN, True),
+    ("boolean", formats.BOOLEAN, None),
+    ("numeric", formats.DECIMAL, Decimal("-42.50")),
+    ("integer", formats.INTEGER, -3),
+    ("text", formats.TEXT, "=1+1"),
+    ("text", formats.TEXT, "-42.5"),
+    ("text", formats.TEXT, "+7"),
+    ("text", formats.TEXT, "-"),
+    ("text", formats.TEXT, "\tx"),
+    ("text", formats.TEXT, "\rx"),
+    ("text", formats.TEXT, "@SUM(A1)"),
+    ("text", formats.TEXT, "a=b"),
+    ("text", formats.TEXT, "émoji 🙂"),
+    ("text", formats.TEXT, ""),
+    ("text", formats.TEXT, None),
+    ("varchar", formats.TEXT, "+deploy"),
+    ("jsonb", formats.JSON, -1),
+    ("jsonb", formats.JSON, {"a": "=1"}),
+]
 
+
+def copy_rendered(cursor, sql_type, kind, value, *, iso_date_style):
     from offboarding.exports.rows import _rendered_sql
 
-    values = [
-        ("timestamptz", formats.DATETIME, datetime(2024, 3, 5, 12, 0, 0, tzinfo=UTC)),
-        ("timestamptz", formats.DATETIME, datetime(2024, 3, 5, 12, 0, 0, 500000, tzinfo=UTC)),
-        ("timestamptz", formats.DATETIME, datetime(999, 1, 2, 3, 4, 5, 10, tzinfo=UTC)),
-        ("date", formats.DATE, datetime(2024, 3, 5).date()),
-        ("boolean", formats.BOOLEAN, False),
-        ("numeric", formats.DECIMAL, Decimal("-42.50")),
-        ("text", formats.TEXT, "=1+1"),
-        ("text", formats.TEXT, "-42.5"),
-        ("text", formats.TEXT, "\tx"),
-    ]
+    expression = _rendered_sql(kind, f"%s::{sql_type}", iso_date_style=iso_date_style)
+    parameter = json.dumps(value) if sql_type == "jsonb" and value is not None else value
+    # COPY writes every value as text, so the SELECT casts to text too.
+    cursor.execute(
+        f"SELECT ({expression.replace('%s', '(%s)')})::text",
+        [parameter] * expression.count("%s"),
+    )
+    return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "date_style, time_zone",
+    [("ISO, MDY", "UTC"), ("ISO, DMY", "America/New_York"), ("SQL, DMY", "Asia/Kolkata")],
+)
+def test_copy_rendering_matches_python(db, date_style, time_zone):
+    from django.db import connection
+
+    from offboarding.exports.rows import session_uses_iso_dates
+
     with connection.cursor() as cursor:
-        for sql_type, kind, value in values:
-            expression = _rendered_sql(kind, f"%s::{sql_type}", iso_utc_session=iso_utc_session)
-            # COPY writes every value as text, so the SELECT casts to text too.
-            cursor.execute(
-                f"SELECT ({expression.replace('%s', '(%s)')})::text",
-                [value] * expression.count("%s"),
-            )
-            assert cursor.fetchone()[0] == formats.render_text(kind, value), (sql_type, value)
+        # set_config(..., true) acts as SET LOCAL, so the settings end with the transaction.
+        cursor.execute("SELECT set_config('DateStyle', %s, true)", [date_style])
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [time_zone])
+        iso_date_style = session_uses_iso_dates(connection)
+        assert iso_date_style == date_style.startswith("ISO")
+        for sql_type, kind, value in COPY_RENDERING_CASES:
+            rendered = copy_rendered(cursor, sql_type, kind, value, iso_date_style=iso_date_style)
+            assert rendered == formats.render_text(kind, value), (sql_type, value)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("iso_date_style", [True, False])
+def test_copy_rendering_naive_times(db, settings, iso_date_style):
+    from django.db import connection
+
+    # Without USE_TZ the ORM reads a timestamptz as naive time in the session's zone.
+    settings.USE_TZ = False
+    moment = datetime(2024, 3, 5, 12, 0, 0, 250000, tzinfo=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('TimeZone', 'Asia/Kolkata', true)")
+        rendered = copy_rendered(
+            cursor, "timestamptz", formats.DATETIME, moment, iso_date_style=iso_date_style
+        )
+    assert rendered == "2024-03-05T17:30:00.25"

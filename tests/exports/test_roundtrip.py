@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,9 +15,10 @@ import openpyxl
 import pytest
 from django.core.files.storage import storages
 
+from offboarding.exports import archive as archive_module
 from offboarding.exports import formats, rows, service
 from offboarding.models import Actor, DataExport, ExportStatus
-from offboarding.registry import get_registry
+from offboarding.registry import DataSource, get_registry
 from tests.exports.conftest import FORMULA
 
 ALL_FORMATS = ["csv", "json", "ndjson", "xlsx"]
@@ -155,10 +157,52 @@ def test_attachments_in_archive(exported):
 
     attachments = Attachment.objects.filter(task__project__organisation_id=account_key)
     assert attachments.count() > 0
+    manifest = json.loads(archive.read("manifest.json"))
+    listed = {entry["path"]: entry for entry in manifest["files"] if entry["kind"] == "attachment"}
+    expected_paths = set()
     for attachment in attachments:
-        path = f"attachments/attachments/{attachment.file.name}"
+        path = f"files/attachments/{attachment.pk}/{os.path.basename(attachment.file.name)}"
+        expected_paths.add(path)
         with attachment.file.open("rb") as stored:
             assert archive.read(path) == stored.read()
+        assert listed[path]["row_pk"] == attachment.pk
+        assert listed[path]["field"] == "file"
+    assert set(listed) == expected_paths
+    assert not [name for name in archive.namelist() if name.startswith("attachments/")]
+
+
+@pytest.mark.parametrize(
+    "stored_name, row_pk, expected",
+    [
+        ("attachments/1/17/report.pdf", 5, "files/receipts/5/report.pdf"),
+        ("report.pdf", 5, "files/receipts/5/report.pdf"),
+        ("../../etc/passwd", 5, "files/receipts/5/passwd"),
+        ("folder/..", 5, "files/receipts/5/_"),
+        ("folder/", 5, "files/receipts/5/pdf"),
+        ("a\\b\\c.txt", 5, "files/receipts/5/c.txt"),
+        ("x.pdf", "a/b", "files/receipts/a_b/x.pdf"),
+        ("x.pdf", "..", "files/receipts/_/x.pdf"),
+    ],
+)
+def test_attachment_archive_path(stored_name, row_pk, expected):
+    source = DataSource(
+        name="receipts", model_label="shop.Receipt", account_path="customer", file_fields=("pdf",)
+    )
+    assert archive_module.attachment_archive_path(source, "pdf", row_pk, stored_name) == expected
+
+
+def test_attachment_path_names_field_when_several():
+    source = DataSource(
+        name="receipts",
+        model_label="shop.Receipt",
+        account_path="customer",
+        file_fields=("pdf", "scan"),
+    )
+    paths = {
+        archive_module.attachment_archive_path(source, field, 5, "x.pdf")
+        for field in source.file_fields
+    }
+    assert paths == {"files/receipts/5/pdf/x.pdf", "files/receipts/5/scan/x.pdf"}
 
 
 def test_readme_explains_files(exported):
@@ -167,6 +211,7 @@ def test_readme_explains_files(exported):
     assert "manifest.json" in readme
     assert "SHA-256" in readme
     assert "- tasks:" in readme
+    assert "files/<kind of data>/<row id>/<file name>" in readme
 
 
 def test_formula_inert_and_negative_number_kept(exported):
