@@ -73,3 +73,31 @@ def test_clock_command_rejects_bad_time(database_clock):
         call_command("offboarding_clock", freeze="next tuesday")
     with pytest.raises(CommandError, match="aware"):
         call_command("offboarding_clock", freeze="2024-03-05T12:00:00")
+
+
+def test_clock_to_lists_next_moments(customer, frozen_clock, capsys):
+    from offboarding.models import Actor
+    from offboarding.services import lifecycle
+
+    case = lifecycle.open_case(customer, customer)
+    lifecycle.confirm_cancellation(case, actor=Actor.customer(customer))
+
+    call_command("offboarding_clock", to="2024-03-29T10:00:00+00:00")
+    assert clock.now() == utc(2024, 3, 29, 10)
+    out = capsys.readouterr().out
+    assert "Clock: 2024-03-29T10:00:00+00:00" in out
+    assert "2024-03-31T10:00:00+00:00  (in 2\xa0days)" in out
+    assert "access ends" in out
+
+    # Past the boundary the access moment is no longer listed.
+    call_command("offboarding_clock", to="2024-04-01T00:00:00+00:00")
+    assert "access ends" not in capsys.readouterr().out
+
+
+def test_clock_to_rejects_past_or_naive(frozen_clock):
+    frozen_clock.at(utc(2024, 3, 5, 12))
+    with pytest.raises(CommandError, match="only moves forward"):
+        call_command("offboarding_clock", to="2024-03-01T00:00:00+00:00")
+    with pytest.raises(CommandError, match="aware"):
+        call_command("offboarding_clock", to="2024-03-09T00:00:00")
+    assert clock.now() == utc(2024, 3, 5, 12)
