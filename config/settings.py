@@ -172,21 +172,35 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "workspace:dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
+# One handler, on the root logger. The app's and the demo's loggers only set their level
+# and pass their records up to it, so each line prints once. The same holds in the Celery
+# worker's log, because Celery replaces the root logger's handler with its own.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "offboarding": {
-            "handlers": ["console"],
-            "level": os.environ.get("OFFBOARDING_LOG_LEVEL", "INFO"),
+    "filters": {
+        "omit_permission_denied_traceback": {
+            "()": "config.log_filters.OmitPermissionDeniedTraceback",
         },
     },
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["omit_permission_denied_traceback"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "offboarding": {"level": os.environ.get("OFFBOARDING_LOG_LEVEL", "INFO")},
+        # The demo product's own modules log under "config".
+        "config": {"level": "INFO"},
+        # Django's default configuration gives "django" a handler of its own; this one
+        # replaces it, so request warnings print once and a 403 without its traceback.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
-
-# The demo product's own modules log under "config".
-LOGGING["loggers"]["config"] = {"handlers": ["console"], "level": "INFO"}
 
 # Single sign-on: the demo's own OpenID Connect identity provider under /o/
 # (django-oauth-toolkit) and django-allauth's openid_connect provider that logs in

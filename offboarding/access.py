@@ -51,3 +51,15 @@ def user_access(request: Any, user: Any) -> tuple[Any | None, bool]:
     if account is None:
         return None, True
     return account, account_has_product_access(adapter.get_account_key(account))
+
+
+def user_is_read_only(request: Any, user: Any) -> bool:
+    """Return whether ``user`` may only read the product: access ended and data is in the vault.
+
+    The middleware lets the owner of such an account read every page and rejects writes.
+    A vaulted account keeps full access until the boundary of its paid period.
+    """
+    from offboarding.adapter import get_adapter
+
+    account, has_access = user_access(request, user)
+    return account is not None and not has_access and get_adapter().is_read_only(account)

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from offboarding.access import user_access, user_is_account_owner
+from offboarding.middleware import access_ended_context
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ def login_refusal(request: HttpRequest | None, user: Any) -> HttpResponse | None
     if has_access or user_is_account_owner(user, account):
         return None
     logger.warning("Login of user %s rejected: the account has no product access", user.pk)
-    return TemplateResponse(request, REFUSAL_TEMPLATE, status=403)
+    context = access_ended_context(user, account)
+    return TemplateResponse(request, REFUSAL_TEMPLATE, context, status=403)
 
 
 class OffboardingAccountAdapter(DefaultAccountAdapter):

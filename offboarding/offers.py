@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from offboarding import clock
 from offboarding.adapter import get_adapter
+from offboarding.billing import periods
 from offboarding.billing.base import BillingError, DowngradeOption
 from offboarding.conf import app_settings
 from offboarding.models import Actor, AuditEvent, CaseState, OffboardingCase
@@ -29,6 +30,10 @@ class OfferChoice:
     offer: SaveOffer
     pause_lengths: list[int] = field(default_factory=list)
     downgrades: list[DowngradeOption] = field(default_factory=list)
+    # Billing interval of the subscription ("month", "year"), "" when unknown.
+    interval: str = ""
+    # Payments a discount offer covers on that interval; 0 when the interval is unknown.
+    discount_periods: int = 0
 
 
 def paused_recently(account_key: str) -> bool:
@@ -84,6 +89,7 @@ class _OfferContext:
         self.billing = billing
         self._paused_recently: bool | None = None
         self._downgrades: list[DowngradeOption] | None = None
+        self._interval: str | None = None
         now = clock.now()
         self.can_save = not case.transition_refusal("accept_save", now)
         self.can_vault = not case.transition_refusal("enter_vault", now)
@@ -106,6 +112,23 @@ class _OfferContext:
                 self._downgrades = []
         return self._downgrades
 
+    def interval(self) -> str:
+        if self._interval is None:
+            try:
+                info = self.billing.get_subscription(self.case.account_key, clock.now())
+                self._interval = info.interval
+            except BillingError:
+                logger.warning("Subscription of case %s could not be read", self.case.public_id)
+                self._interval = ""
+        return self._interval
+
+    def discount_choice(self, offer: SaveOffer) -> OfferChoice:
+        interval = self.interval()
+        if interval not in periods.MONTHS_PER_INTERVAL or not offer.discount_months:
+            return OfferChoice(offer)
+        count = periods.periods_covering(offer.discount_months, interval)
+        return OfferChoice(offer, interval=interval, discount_periods=count)
+
     def choice(self, offer: SaveOffer) -> OfferChoice | None:
         billing = self.billing
         if offer.kind == Kind.VAULT:
@@ -118,7 +141,7 @@ class _OfferContext:
                 return None
             return OfferChoice(offer, pause_lengths=lengths)
         if offer.kind == Kind.DISCOUNT:
-            return OfferChoice(offer) if billing.supports_discount else None
+            return self.discount_choice(offer) if billing.supports_discount else None
         if offer.kind == Kind.DOWNGRADE and billing.supports_downgrade:
             options = self.downgrades()
             return OfferChoice(offer, downgrades=options) if options else None
@@ -184,6 +207,11 @@ def record_declined(case: OffboardingCase) -> int:
             record(case, event.offer, OfferEvent.Action.DECLINED)
             declined += 1
     return declined
+
+
+def answered(case: OffboardingCase) -> bool:
+    """Return whether the customer accepted or declined any offer shown to the case."""
+    return OfferEvent.objects.filter(case=case).exclude(action=OfferEvent.Action.SHOWN).exists()
 
 
 def accept(

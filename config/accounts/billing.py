@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from config.accounts.models import Organisation
 from offboarding import clock
 from offboarding.adapter import get_adapter
 from offboarding.billing.base import NoSubscription
-from offboarding.money import quantize
-
-INTERVAL_LABELS = {"month": _("month"), "year": _("year")}
+from offboarding.formatting import format_date, format_price
 
 
 @dataclass(frozen=True)
 class SubscriptionSummary:
     plan_name: str
     price: str
-    interval_label: str
     status_label: str
     period_start: datetime
     period_end: datetime
+    # The organisation's zone, in which the page shows the period's dates.
+    time_zone: tzinfo
 
 
 def _local_date(moment: datetime, organisation: Organisation) -> str:
-    return date_format(timezone.localtime(moment, organisation.zoneinfo), "DATE_FORMAT")
+    return format_date(moment, organisation.zoneinfo)
 
 
 def get_subscription_summary(organisation: Organisation) -> SubscriptionSummary | None:
@@ -54,10 +51,9 @@ def get_subscription_summary(organisation: Organisation) -> SubscriptionSummary 
         status = _("Active")
     return SubscriptionSummary(
         plan_name=info.plan_name,
-        # Rounded to the currency's minor unit, so yen show no decimals.
-        price=f"{quantize(info.amount, info.currency)} {info.currency}",
-        interval_label=INTERVAL_LABELS.get(info.interval, info.interval),
+        price=format_price(info.amount, info.currency, info.interval),
         status_label=status,
         period_start=info.current_period_start,
         period_end=info.current_period_end,
+        time_zone=organisation.zoneinfo,
     )

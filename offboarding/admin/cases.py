@@ -24,7 +24,7 @@ from offboarding import clock, steps
 from offboarding.adapter import get_adapter
 from offboarding.admin import case_actions, timeline
 from offboarding.admin.case_actions import ACT_ON_CASE, ACTIONS, MANAGE_RETENTION
-from offboarding.admin.times import ZonedTimesMixin, format_zoned, zone_named
+from offboarding.admin.times import ZonedTimesMixin, format_zoned_cell, zone_named
 from offboarding.models import Actor, AuditEvent, CaseState, CaseStep, OffboardingCase
 from offboarding.models.portal import SurveyReason, SurveyResponse
 
@@ -346,6 +346,7 @@ class OffboardingCaseAdmin(ZonedTimesMixin, admin.ModelAdmin):
                 case_actions=self._offered_actions(request, case),
                 chain_valid=valid,
                 chain_first_bad=first_bad,
+                empty_value=self.get_empty_value_display(),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -355,7 +356,10 @@ class OffboardingCaseAdmin(ZonedTimesMixin, admin.ModelAdmin):
         sections = timeline.build_sections(case)
         for section in sections:
             section.rows = [
-                [format_zoned(cell, zone) if isinstance(cell, datetime) else cell for cell in row]
+                [
+                    format_zoned_cell(cell, zone) if isinstance(cell, datetime) else cell
+                    for cell in row
+                ]
                 for row in section.rows
             ]
         return sections

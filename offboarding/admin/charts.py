@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LABEL_WIDTH = 150
+# Maximum width of a horizontal bar chart's label column, which grows to its longest label.
+# A longer label is shortened with "…" and shown whole in the bar's tooltip.
+MAX_LABEL_WIDTH = 320
+# Average advance of a 12 px sans-serif character, an estimate for sizing the label column.
+LABEL_CHAR_WIDTH = 7
+LABEL_GAP = 6
 BAR_AREA_WIDTH = 260
 VALUE_WIDTH = 120
 ROW_HEIGHT = 22
@@ -46,6 +52,8 @@ class Shape:
     value_x: str = "0"
     value_y: str = "0"
     show_label: bool = True
+    # The printed label when ``label`` is too long for the chart; empty prints ``label``.
+    short_label: str = ""
 
 
 @dataclass
@@ -77,30 +85,40 @@ def horizontal_bars(
     """Return one horizontal bar per (label, value, value text), scaled to the largest."""
     largest = max((value for _, value, _ in items), default=0)
     height = max(len(items), 1) * ROW_HEIGHT + 4
-    chart = Chart("hbar", title, _n(LABEL_WIDTH + BAR_AREA_WIDTH + VALUE_WIDTH), _n(height))
+    label_width = _label_width([str(label) for label, _, _ in items])
+    chart = Chart("hbar", title, _n(label_width + BAR_AREA_WIDTH + VALUE_WIDTH), _n(height))
     if largest <= 0:
         chart.empty, chart.empty_text, chart.height = True, empty_text, _n(EMPTY_HEIGHT)
         return chart
+    fitting_chars = (label_width - LABEL_GAP) // LABEL_CHAR_WIDTH
     for row, (label, value, value_text) in enumerate(items):
         top = row * ROW_HEIGHT + 2
         width = BAR_AREA_WIDTH * value / largest
+        text = str(label)
         chart.shapes.append(
             Shape(
                 label=label,
                 value_text=value_text,
                 css_class=css_class,
-                x=_n(LABEL_WIDTH),
+                x=_n(label_width),
                 y=_n(top + (ROW_HEIGHT - BAR_HEIGHT) / 2),
                 width=_n(width),
                 height=_n(BAR_HEIGHT),
                 fill=FALLBACK_FILLS.get(css_class, FALLBACK_FILLS["bar"]),
-                label_x=_n(LABEL_WIDTH - 6),
+                short_label=text[: fitting_chars - 1] + "…" if len(text) > fitting_chars else "",
+                label_x=_n(label_width - LABEL_GAP),
                 label_y=_n(top + ROW_HEIGHT / 2 + 4),
-                value_x=_n(LABEL_WIDTH + width + 6),
+                value_x=_n(label_width + width + LABEL_GAP),
                 value_y=_n(top + ROW_HEIGHT / 2 + 4),
             )
         )
     return chart
+
+
+def _label_width(labels: Sequence[str]) -> int:
+    """Return the width of the label column: the longest label's, within the limits."""
+    longest = max((len(label) for label in labels), default=0)
+    return min(MAX_LABEL_WIDTH, max(LABEL_WIDTH, longest * LABEL_CHAR_WIDTH + LABEL_GAP))
 
 
 def columns(title: str, items: Sequence[tuple[str, int]], *, empty_text: Any) -> Chart:

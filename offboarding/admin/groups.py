@@ -72,5 +72,5 @@ def install_staff_groups() -> dict[str, int]:
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(permissions)
         installed[name] = len(permissions)
-        logger.info("Staff group %r has %s permissions", name, len(permissions))
+        logger.info("Staff group %r set up, permissions: %s", name, len(permissions))
     return installed

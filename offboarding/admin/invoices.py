@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -13,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from offboarding.admin.times import ZonedTimesMixin
+from offboarding.formatting import format_amount
 from offboarding.invoices import services
 from offboarding.models import (
     FinalInvoice,
@@ -20,6 +23,22 @@ from offboarding.models import (
     FinalInvoiceLine,
     FinalInvoicePayment,
 )
+
+
+def money_field(model: type[models.Model], name: str) -> Callable[[Any, Any], str]:
+    """Return an admin method that shows the amount field ``name`` in its invoice's currency.
+
+    Lines and payments have no currency of their own, so they read their invoice's.
+    """
+
+    field = cast(models.Field, model._meta.get_field(name))
+
+    @admin.display(description=field.verbose_name, ordering=name)
+    def display(model_admin: Any, obj: Any) -> str:
+        currency = obj.currency if isinstance(obj, FinalInvoice) else obj.invoice.currency
+        return format_amount(getattr(obj, name), currency)
+
+    return display
 
 
 class ReadOnlyInline(ZonedTimesMixin, admin.TabularInline):
@@ -40,19 +59,30 @@ class LineInline(ReadOnlyInline):
         "kind",
         "description",
         "quantity",
-        "unit_price",
-        "net_amount",
+        "unit_price_money",
+        "net_amount_money",
         "tax_rate",
-        "tax_amount",
-        "gross_amount",
+        "tax_amount_money",
+        "gross_amount_money",
     )
     readonly_fields = fields
+    unit_price_money = money_field(FinalInvoiceLine, "unit_price")
+    net_amount_money = money_field(FinalInvoiceLine, "net_amount")
+    tax_amount_money = money_field(FinalInvoiceLine, "tax_amount")
+    gross_amount_money = money_field(FinalInvoiceLine, "gross_amount")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("invoice")
 
 
 class PaymentInline(ReadOnlyInline):
     model = FinalInvoicePayment
-    fields = ("kind", "description", "amount", "occurred_at")
+    fields = ("kind", "description", "amount_money", "occurred_at")
     readonly_fields = fields
+    amount_money = money_field(FinalInvoicePayment, "amount")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("invoice")
 
 
 class ClosureInline(ReadOnlyInline):
@@ -70,8 +100,8 @@ class FinalInvoiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
         "case_link",
         "issue_date",
         "currency",
-        "gross_total",
-        "balance_due",
+        "gross_total_money",
+        "balance_due_money",
         "pdf_link",
     ]
     list_filter = ["currency", "year", "series"]
@@ -93,15 +123,21 @@ class FinalInvoiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
         "seller",
         "buyer",
         "tax_breakdown",
-        "net_total",
-        "tax_total",
-        "gross_total",
-        "paid_total",
-        "refunded_total",
-        "balance_due",
+        "net_total_money",
+        "tax_total_money",
+        "gross_total_money",
+        "paid_total_money",
+        "refunded_total_money",
+        "balance_due_money",
         "pdf_link",
     )
     readonly_fields = fields
+    net_total_money = money_field(FinalInvoice, "net_total")
+    tax_total_money = money_field(FinalInvoice, "tax_total")
+    gross_total_money = money_field(FinalInvoice, "gross_total")
+    paid_total_money = money_field(FinalInvoice, "paid_total")
+    refunded_total_money = money_field(FinalInvoice, "refunded_total")
+    balance_due_money = money_field(FinalInvoice, "balance_due")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -14,7 +14,7 @@ def preview(case: OffboardingCase) -> DryRun:
     """Count, per data source in purge order, the rows the purge would delete; delete nothing."""
     report = dry_run(case)
     logger.info(
-        "Case %s: purge preview counted %s rows and %s files",
+        "Case %s: purge preview counted rows: %s, files: %s",
         case.public_id,
         report.total,
         report.files,

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from offboarding.formatting import format_amount
 from offboarding.models import AuditEvent, CaseStep, DataExport, OffboardingCase
 from offboarding.models.invoices import FinalInvoice
 from offboarding.models.notices import OutboxMessage
@@ -291,7 +292,10 @@ def final_invoice(case: OffboardingCase) -> Section:
             _("refunds"),
             _("balance"),
         ],
-        rows=[list(row) for row in rows],
+        rows=[
+            [number, issued, currency, *(format_amount(amount, currency) for amount in amounts)]
+            for number, issued, currency, *amounts in rows
+        ],
         empty=_("No final invoice issued."),
     )
 

@@ -18,7 +18,11 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
+
+from offboarding.formatting import format_datetime
 
 # Suffixes of the generated attributes that replace a date-time field's name. The list
 # column shows the server's zone only, and the read-only field adds the account's zone.
@@ -41,6 +45,22 @@ def format_zoned(value: datetime | None, account_zone: tzinfo | None = None) -> 
         return server_time
     local = format_in_zone(value, account_zone)
     return gettext("%(server)s (account: %(local)s)") % {"server": server_time, "local": local}
+
+
+def format_zoned_cell(value: datetime, account_zone: tzinfo | None = None) -> SafeString:
+    """Return ``value`` for a narrow table cell: the server's time, then the account's below.
+
+    Both lines name their zone by its abbreviation ("UTC", "CET"); the page names the zones
+    in full once.
+    """
+    server_zone = timezone.get_current_timezone()
+    server_time = format_html(
+        '<span class="obd-time">{}</span>', format_datetime(value, server_zone)
+    )
+    if account_zone is None or str(account_zone) == str(server_zone):
+        return server_time
+    local = format_datetime(value, account_zone)
+    return format_html('{}<span class="obd-time obd-muted">{}</span>', server_time, local)
 
 
 def zone_named(name: str) -> tzinfo | None:
@@ -84,7 +104,9 @@ class ZonedTimesMixin:
         def display(obj: Any) -> str | None:
             value = getattr(obj, field.name)
             if value is None:
-                return None  # The admin shows its "empty value" mark.
+                # A read-only field would print None as "None"; list columns and fields
+                # show the same mark as Django's own empty values.
+                return self.get_empty_value_display()  # type: ignore[attr-defined]
             zone = self.get_account_zone(obj) if with_account_zone else None
             return format_zoned(value, zone)
 

@@ -3,6 +3,11 @@
 Each period is charged and paid at its start. Periods are materialised on demand
 (:meth:`LocalLedgerBackend.materialise`), which is safe to repeat, so no renewal job is
 needed and a clock moved forward finds every period it skipped.
+
+A downgrade or a pause ends the subscription at the end of its paid period and starts a
+successor whose first period begins later: at that end for a downgrade, and the pause's
+length after it for a pause. Until its anchor, the successor's current period is the
+time from its creation to its anchor, which the earlier subscription paid for.
 """
 
 from __future__ import annotations
@@ -124,7 +129,7 @@ class LocalLedgerBackend(BillingBackend):
     def get_subscription(self, account_key: str, now: datetime) -> SubscriptionInfo:
         subscription = self._active(account_key)
         self.materialise(subscription, now)
-        current = periods.period_at(subscription.anchor_at, subscription.plan.interval, now)
+        current = self._period_at(subscription, now)
         paused_until = (
             subscription.pause_ends_at
             if (subscription.pause_ends_at and subscription.pause_ends_at > now)
@@ -148,11 +153,13 @@ class LocalLedgerBackend(BillingBackend):
         with transaction.atomic():
             subscription = self._active(account_key, lock=True)
             self.materialise(subscription, now)
-            current = periods.period_at(subscription.anchor_at, subscription.plan.interval, now)
+            current = self._period_at(subscription, now)
             if not immediately:
                 subscription.cancel_at = current.end
                 subscription.save(update_fields=["cancel_at"])
                 return current.end
+            if now < subscription.anchor_at:
+                self._end_predecessor_now(subscription, now)
             self._credit_unused_time(subscription, current, now)
             subscription.cancel_at = now
             subscription.save(update_fields=["cancel_at"])
@@ -202,9 +209,12 @@ class LocalLedgerBackend(BillingBackend):
         so a cancellation at period end shows that period and an immediate one shows the
         period it cut short, with its proration credit and refund.
         """
+        # A successor cancelled before its anchor never started, so the last period is
+        # the earlier subscription's.
         subscription = (
             LedgerSubscription.objects.select_related("plan")
             .filter(account_key=account_key)
+            .exclude(cancel_at__lte=models.F("anchor_at"))
             .order_by("-created_at", "-pk")
             .first()
         )
@@ -213,9 +223,7 @@ class LocalLedgerBackend(BillingBackend):
         self.materialise(subscription, now)
 
         ends_at = subscription.cancel_at or now
-        last = periods.period_at(
-            subscription.anchor_at, subscription.plan.interval, ends_at - timedelta(microseconds=1)
-        )
+        last = self._period_at(subscription, ends_at - timedelta(microseconds=1))
         # Period charges, credits and their payments carry the period's start; usage,
         # discounts and one-off payments carry no period and count by their date.
         entries = list(
@@ -299,20 +307,54 @@ class LocalLedgerBackend(BillingBackend):
             subscription.save(update_fields=["cancel_at"])
 
     def pause(self, account_key: str, *, until: datetime, now: datetime) -> None:
+        """Pause billing from ``now`` to ``until``: the paid period ends that much later.
+
+        The subscription ends with its current period, and a successor on the same plan
+        starts the pause's length after that end, so a yearly plan is extended as a
+        monthly one is. A repeated call for the same pause changes nothing.
+        """
         with transaction.atomic():
             subscription = self._active(account_key, lock=True)
+            if subscription.pause_ends_at == until:
+                return
             self.materialise(subscription, now)
-            subscription.pause_starts_at = now
-            subscription.pause_ends_at = until
-            subscription.cancel_at = None
-            subscription.save(update_fields=["pause_starts_at", "pause_ends_at", "cancel_at"])
+            current = self._period_at(subscription, now)
+            length = until - now
+            subscription.status = LedgerSubscription.Status.CANCELED
+            subscription.cancel_at = current.end
+            subscription.canceled_at = now
+            subscription.save(update_fields=["status", "cancel_at", "canceled_at"])
+            successor = LedgerSubscription.objects.create(
+                account_key=account_key,
+                plan=subscription.plan,
+                anchor_at=current.end + length,
+                # Shifted with the periods, so a trial or a discount covers the same periods.
+                trial_ends_at=_shifted(subscription.trial_ends_at, length),
+                discount_percent=subscription.discount_percent,
+                discount_ends_at=_shifted(subscription.discount_ends_at, length),
+                pause_starts_at=now,
+                pause_ends_at=until,
+                created_at=now,
+            )
+        logger.info(
+            "Ledger subscription %s paused until %s; successor %s",
+            subscription.pk,
+            until.isoformat(),
+            successor.pk,
+        )
 
     def resume(self, account_key: str, now: datetime) -> None:
+        """End a pause early: the successor starts earlier by the pause time not used."""
         with transaction.atomic():
             subscription = self._active(account_key, lock=True)
             if subscription.pause_ends_at and subscription.pause_ends_at > now:
+                unused = subscription.pause_ends_at - now
+                update_fields = ["pause_ends_at"]
+                if subscription.anchor_at > now:
+                    subscription.anchor_at -= unused
+                    update_fields.append("anchor_at")
                 subscription.pause_ends_at = now
-                subscription.save(update_fields=["pause_ends_at"])
+                subscription.save(update_fields=update_fields)
 
     def apply_discount(
         self, account_key: str, *, percent: int, months: int, now: datetime
@@ -322,8 +364,16 @@ class LocalLedgerBackend(BillingBackend):
         with transaction.atomic():
             subscription = self._active(account_key, lock=True)
             self.materialise(subscription, now)
+            # Each period is paid at its start, so the discount covers the next periods,
+            # as many as the months span: a yearly plan gets its next payment discounted.
+            interval = subscription.plan.interval
+            current = self._period_at(subscription, now)
+            count = periods.periods_covering(months, interval)
+            full_price = periods.period(
+                subscription.anchor_at, interval, current.index + count + 1
+            )
             subscription.discount_percent = percent
-            subscription.discount_ends_at = periods.add_months(now, months)
+            subscription.discount_ends_at = full_price.start
             subscription.cancel_at = None
             subscription.save(update_fields=["discount_percent", "discount_ends_at", "cancel_at"])
 
@@ -346,7 +396,7 @@ class LocalLedgerBackend(BillingBackend):
             self.materialise(subscription, now)
             # The rest of the paid period stays on the old plan; the anchor restarts at
             # its end on the cheaper plan, so every later period is charged at the new price.
-            current = periods.period_at(subscription.anchor_at, subscription.plan.interval, now)
+            current = self._period_at(subscription, now)
             subscription.status = LedgerSubscription.Status.CANCELED
             subscription.cancel_at = current.end
             subscription.canceled_at = now
@@ -384,6 +434,39 @@ class LocalLedgerBackend(BillingBackend):
 
     # Helpers
 
+    def _period_at(self, subscription: LedgerSubscription, at: datetime) -> periods.Period:
+        """Return the period of ``subscription`` that contains ``at``.
+
+        Before the anchor of a successor (see the module's docstring), that is the time
+        from its creation to its anchor, with index -1.
+        """
+        if subscription.created_at <= at < subscription.anchor_at:
+            return periods.Period(
+                index=-1, start=subscription.created_at, end=subscription.anchor_at
+            )
+        return periods.period_at(subscription.anchor_at, subscription.plan.interval, at)
+
+    def _end_predecessor_now(self, successor: LedgerSubscription, now: datetime) -> None:
+        """End the subscription a not yet started successor follows, crediting unused time."""
+        predecessor = (
+            LedgerSubscription.objects.select_for_update()
+            .select_related("plan")
+            .filter(
+                account_key=successor.account_key,
+                status=LedgerSubscription.Status.CANCELED,
+                cancel_at__gt=now,
+            )
+            .exclude(pk=successor.pk)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if predecessor is None:
+            return
+        current = self._period_at(predecessor, now)
+        self._credit_unused_time(predecessor, current, now)
+        predecessor.cancel_at = now
+        predecessor.save(update_fields=["cancel_at"])
+
     def _plan(self, plan_code: str) -> Plan:
         try:
             return Plan.objects.get(code=plan_code)
@@ -402,3 +485,7 @@ class LocalLedgerBackend(BillingBackend):
         if subscription is None:
             raise NoSubscription(f"Account {account_key} has no active subscription.")
         return subscription
+
+
+def _shifted(moment: datetime | None, by: timedelta) -> datetime | None:
+    return moment + by if moment is not None else None

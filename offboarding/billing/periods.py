@@ -44,6 +44,12 @@ def months_per_interval(interval: str) -> int:
         ) from None
 
 
+def periods_covering(months: int, interval: str) -> int:
+    """Return how many periods of ``interval`` a span of ``months`` months covers, at least 1."""
+    step = months_per_interval(interval)
+    return max(1, -(-months // step))
+
+
 def period(anchor: datetime, interval: str, index: int) -> Period:
     """Return period number ``index`` (0 is the first) of a subscription anchored at ``anchor``."""
     if index < 0:

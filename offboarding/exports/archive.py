@@ -251,7 +251,7 @@ def assemble(
     missing: list[dict[str, Any]] = []
 
     with tempfile.TemporaryFile() as scratch:
-        archive = ZipWriter(scratch)
+        archive = ZipWriter(scratch, modified_at=generated_at)
         for part in parts:
             with storage.open(part.storage_name, "rb") as stored:
                 reader = _VerifyingReader(stored)
@@ -351,8 +351,16 @@ def assemble(
 
 
 def _readme(manifest: dict[str, Any], language: str) -> str:
+    # The README describes only the folders of the chosen formats, and files/ only when
+    # the archive contains attachments.
+    chosen = set(manifest["formats"])
+    context = {
+        "manifest": manifest,
+        "formats": {fmt: fmt in chosen for fmt in formats.FORMATS},
+        "has_attachments": any(item["kind"] == "attachment" for item in manifest["files"]),
+    }
     with translation.override(language):
-        return render_to_string("offboarding/exports/README.txt", {"manifest": manifest})
+        return render_to_string("offboarding/exports/README.txt", context)
 
 
 def _files_in(storage: Storage, directory: str) -> list[str]:

@@ -14,9 +14,13 @@ from offboarding.registry import DataRegistry, DataSource, get_registry, resolve
 
 DECLARE_HINT = (
     'Declare it in the data registry (registry.declare("{label}", name=..., '
-    'account_path="...")) so it is exported and purged, or leave it out on purpose with '
-    'registry.exclude("{label}", reason="...").'
+    'account_path="{account_path}")) so it is exported and purged, or leave it out on '
+    'purpose with registry.exclude("{label}", reason="...").'
 )
+
+# Placeholder of the hint when no lookup to the account can be built, e.g. because the
+# related source finds its rows with a function.
+UNKNOWN_PATH = "..."
 
 
 @register(Tags.models)
@@ -126,22 +130,49 @@ def _undeclared_models(registry: DataRegistry, account_model: type[models.Model]
         if model is account_model or registry.is_declared(model) or registry.is_excluded(model):
             continue
         related = sorted(
-            model_field.name
-            for model_field in [*meta.concrete_fields, *meta.many_to_many]
-            if model_field.is_relation and model_field.related_model in targets
+            (
+                model_field
+                for model_field in [*meta.concrete_fields, *meta.many_to_many]
+                if model_field.is_relation and model_field.related_model in targets
+            ),
+            key=lambda model_field: model_field.name,
         )
         if related:
+            names = ", ".join(model_field.name for model_field in related)
+            account_path = _suggested_path(related, registry, account_model)
             warnings.append(
                 Warning(
-                    f"{meta.label} relates to the account's data through {', '.join(related)} "
+                    f"{meta.label} relates to the account's data through {names} "
                     "but is neither declared in the data registry nor excluded from it, so its "
                     "rows would be missing from exports and left behind by the purge.",
-                    hint=DECLARE_HINT.format(label=meta.label),
+                    hint=DECLARE_HINT.format(label=meta.label, account_path=account_path),
                     obj=model,
                     id="offboarding.W010",
                 )
             )
     return warnings
+
+
+def _suggested_path(
+    related: list[Any], registry: DataRegistry, account_model: type[models.Model]
+) -> str:
+    """Return the lookup from the model to the account through its first usable relation.
+
+    A relation to the account model is the lookup itself. A relation to a declared model
+    continues with that source's ``account_path``.
+    """
+    for model_field in related:
+        if model_field.related_model is account_model:
+            return model_field.name
+    sources = {source.model: source for source in registry.sources()}
+    for model_field in related:
+        source = sources.get(model_field.related_model)
+        if source is None or callable(source.account_path):
+            continue
+        if source.account_path == "pk":
+            return model_field.name
+        return f"{model_field.name}__{source.account_path}"
+    return UNKNOWN_PATH
 
 
 @register(Tags.compatibility)

@@ -209,7 +209,7 @@ def _build(export: DataExport, owner: str) -> None:
         part = archive.build_part(source, fmt, export.account_key, directory)
         done[path] = part.as_dict()
         _save_checkpoint(export, owner, done, len(plan))
-        logger.info("Export %s: part %s done, %s rows", export.pk, path, part.rows)
+        logger.info("Export %s: part %s done, rows: %s", export.pk, path, part.rows)
 
     parts = [archive.PartInfo(**done[archive.archive_path(source, fmt)]) for source, fmt in plan]
     archive.delete_stale_archives(directory)
@@ -292,7 +292,7 @@ def _mark_ready(
     # Parts are deleted after the commit: a crash before it leaves them for a retry.
     archive.delete_export_files(storage_dir(export), part_names)
     logger.info(
-        "Export %s ready: %s files, %s bytes", export.pk, result.file_count, result.size_bytes
+        "Export %s ready, files: %s, bytes: %s", export.pk, result.file_count, result.size_bytes
     )
 
 
@@ -359,7 +359,9 @@ def queue_due_exports(limit: int, now: datetime | None = None) -> int:
     """Queue exports that wait for a worker or whose worker stopped; return how many.
 
     Each one is pushed a lease ahead before it is queued, so the next scans do not queue
-    it again while a worker picks it up.
+    it again while a worker picks it up. Its ``lease_expires_at`` without an owner marks
+    it as queued and unclaimed, so ``offboarding_export --due`` builds it when no worker
+    does.
     """
     now = now or timezone.now()
     queued = []
@@ -368,7 +370,7 @@ def queue_due_exports(limit: int, now: datetime | None = None) -> int:
         for export in due.order_by("pk")[:limit]:
             export.status = ExportStatus.REQUESTED
             export.lease_owner = ""
-            export.lease_expires_at = None
+            export.lease_expires_at = now + app_settings.EXPORT_LEASE
             export.next_attempt_at = now + app_settings.EXPORT_LEASE
             export.save(
                 update_fields=["status", "lease_owner", "lease_expires_at", "next_attempt_at"]
@@ -377,6 +379,22 @@ def queue_due_exports(limit: int, now: datetime | None = None) -> int:
     for export_id in queued:
         transaction.on_commit(partial(queue_export, export_id))
     return len(queued)
+
+
+def exports_to_build(now: datetime | None = None) -> list[int]:
+    """Return the ids of the exports a builder without Celery should run now, oldest first.
+
+    These are the due exports and the ones the due-work scan queued that no worker has
+    claimed. An export waiting out a retry delay is not included. :func:`claim` takes
+    each one under a row lock, so a worker that picks up the same export at the same time
+    builds it or this builder does, never both.
+    """
+    now = now or timezone.now()
+    queued_unclaimed = DataExport.objects.filter(
+        status=ExportStatus.REQUESTED, lease_owner="", lease_expires_at__isnull=False
+    )
+    due = DataExport.objects.due_to_run(now) | queued_unclaimed
+    return list(due.order_by("pk").values_list("pk", flat=True))
 
 
 def expire_due_exports(limit: int, now: datetime | None = None) -> int:
@@ -427,5 +445,5 @@ def delete_account_archives(account_key: str) -> int:
             locked.save(update_fields=["status", "lease_owner", "lease_expires_at"])
         touched += 1
     if touched:
-        logger.info("Deleted the export archives of account %s: %s exports", account_key, touched)
+        logger.info("Export archives of account %s deleted, exports: %s", account_key, touched)
     return touched

@@ -4,9 +4,9 @@ Python's ``zipfile`` compresses whatever it is given. An export compresses each 
 file while it is produced (see :mod:`offboarding.exports.archive`), stores that part,
 and later copies the compressed bytes into the archive as they are. Resuming an export
 therefore never compresses a finished part again. Entries use UTF-8 names (flag bit 11),
-a fixed timestamp (1980-01-01 00:00) so identical content gives identical bytes, and
-ZIP64 records only where a size, an offset or the entry count needs them
-(PKWARE APPNOTE 6.3.9, sections 4.3 and 4.5.3).
+one timestamp for every entry (the time the export was made, in UTC, because an MS-DOS
+timestamp names no zone), and ZIP64 records only where a size, an offset or the entry
+count needs them (PKWARE APPNOTE 6.3.9, sections 4.3, 4.4.6 and 4.5.3).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import BinaryIO, Protocol
 
 
@@ -28,8 +29,8 @@ DEFLATED = 8
 _LIMIT_32 = 0xFFFFFFFF
 _LIMIT_16 = 0xFFFF
 _UTF8_FLAG = 0x0800
-_DOS_TIME = 0
-_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
+# The MS-DOS date field counts years from 1980; earlier times are written as 1980-01-01.
+_DOS_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)
 _VERSION_DEFAULT = 20
 _VERSION_ZIP64 = 45
 _VERSION_MADE_BY = (3 << 8) | _VERSION_ZIP64  # Unix, spec 4.5
@@ -47,13 +48,25 @@ class EntryInfo:
     header_offset: int
 
 
-class ZipWriter:
-    """Write ZIP entries to a seekable binary file, then the central directory on close()."""
+def dos_date_time(moment: datetime) -> tuple[int, int]:
+    """Return the MS-DOS (date, time) fields of ``moment`` in UTC, to the even second below."""
+    utc = max(moment.astimezone(UTC), _DOS_EPOCH)
+    date = ((utc.year - 1980) << 9) | (utc.month << 5) | utc.day
+    time = (utc.hour << 11) | (utc.minute << 5) | (utc.second // 2)
+    return date, time
 
-    def __init__(self, output: BinaryIO) -> None:
+
+class ZipWriter:
+    """Write ZIP entries to a seekable binary file, then the central directory on close().
+
+    Every entry is dated ``modified_at`` (an aware datetime), or 1980-01-01 00:00 without it.
+    """
+
+    def __init__(self, output: BinaryIO, *, modified_at: datetime | None = None) -> None:
         self.output = output
         self.entries: list[EntryInfo] = []
         self._names: set[str] = set()
+        self._dos_date, self._dos_time = dos_date_time(modified_at or _DOS_EPOCH)
 
     def add_compressed(
         self,
@@ -188,8 +201,8 @@ class ZipWriter:
                 _VERSION_ZIP64 if zip64 else _VERSION_DEFAULT,
                 _UTF8_FLAG,
                 method,
-                _DOS_TIME,
-                _DOS_DATE,
+                self._dos_time,
+                self._dos_date,
                 crc32,
                 _LIMIT_32 if zip64 else compressed_size,
                 _LIMIT_32 if zip64 else file_size,
@@ -245,8 +258,8 @@ class ZipWriter:
                 version,
                 _UTF8_FLAG,
                 entry.method,
-                _DOS_TIME,
-                _DOS_DATE,
+                self._dos_time,
+                self._dos_date,
                 entry.crc32,
                 compressed_size,
                 file_size,

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from offboarding.formatting import format_amount
 from offboarding.models.cases import OffboardingCase
 
 
@@ -184,7 +185,7 @@ class FinalInvoicePayment(ImmutableModel):
         ordering = ["invoice", "occurred_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} {self.invoice.currency}"
+        return f"{self.get_kind_display()} {format_amount(self.amount, self.invoice.currency)}"
 
 
 class FinalInvoiceClosure(ImmutableModel):

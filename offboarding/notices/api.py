@@ -119,7 +119,7 @@ def _supersede_cadence_messages(message: OutboxMessage) -> None:
         .update(status=OutboxStatus.CANCELLED, cancel_reason=f"replaced by {message.key}"[:200])
     )
     if superseded:
-        logger.info("Notice %s replaced %s cadence messages", message.pk, superseded)
+        logger.info("Notice %s replaced cadence messages: %s", message.pk, superseded)
 
 
 def _wake_sender() -> None:

@@ -183,5 +183,5 @@ def forget_purged_contacts(limit: int = 500) -> int:
     if not profiles:
         return 0
     CaseNoticeProfile.objects.filter(pk__in=profiles).update(emails=[])
-    logger.info("Erased the notice contacts of %s purged cases", len(profiles))
+    logger.info("Notice contacts of purged cases erased, cases: %s", len(profiles))
     return len(profiles)

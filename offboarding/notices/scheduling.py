@@ -45,7 +45,7 @@ def queue_due_cadence(limit: int = 5000) -> int:
     for step in CadenceStep.objects.active().order_by("position", "pk"):
         queued += queue_step(step, now, limit)
     if queued:
-        logger.info("Queued %s cadence notices", queued)
+        logger.info("Cadence notices queued: %s", queued)
     return queued
 
 

@@ -160,7 +160,7 @@ def _batch_recipients(cases: dict[int, OffboardingCase]) -> dict[int, Recipients
         return recipients_of_many(cases.values())
     except Exception as error:
         logger.warning(
-            "Reading the recipients of %s cases together failed, reading them one by one: %s",
+            "Reading the recipients of a batch of cases failed (cases: %s), reading them one by one: %s",
             len(cases),
             type(error).__name__,
         )
@@ -364,7 +364,7 @@ def _record_failure(
                     data={"key": message.key, "attempts": message.attempts},
                 )
         logger.error(
-            "Notice %s of case %s failed after %s attempts",
+            "Notice %s of case %s failed for good, attempts: %s",
             message.pk,
             case.public_id,
             message.attempts,

@@ -12,9 +12,12 @@ import json
 import logging
 from typing import Any
 
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from offboarding import clock
 from offboarding.conf import app_settings
@@ -25,6 +28,46 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 NOTICE_KEY = "deletion_certificate"
+
+# Prefix of the data sources that the account row's own delete cascaded to.
+ACCOUNT_SOURCE_PREFIX = "account:"
+
+# Labels of the audit actions in the certificate's timeline. The JSON certificate keeps
+# the codes, because it is read by programs.
+ACTION_LABELS = {
+    "request": _("Cancellation requested"),
+    "confirm_cancel": _("Cancellation confirmed"),
+    "accept_save": _("Offer accepted"),
+    "withdraw": _("Cancellation withdrawn"),
+    "abandon": _("Cancellation not completed"),
+    "end_pause": _("Pause ended"),
+    "reach_boundary": _("Access ended"),
+    "boundary_reached_in_vault": _("Access ended, data kept in the data vault"),
+    "enter_vault": _("Data moved into the data vault"),
+    "leave_vault": _("Data vault left"),
+    "reactivate": _("Account reactivated"),
+    "retention_extended": _("Retention window extended"),
+    "retention_shortened": _("Deletion requested by the customer"),
+    "retention_ended_by_staff": _("Retention window ended by staff"),
+    "legal_hold_placed": _("Legal hold placed"),
+    "legal_hold_lifted": _("Legal hold lifted"),
+    "purge_started": _("Deletion started"),
+    "complete_purge": _("Deletion completed"),
+    "account_row_kept": _("Account record kept"),
+    "notice_sent": _("Message sent"),
+    "notice_failed": _("Message could not be sent"),
+    "notice_resend_requested": _("Message sent again on request"),
+    "notice_unsubscribed": _("Unsubscribed from optional messages"),
+    "export_requested": _("Data export requested"),
+    "export_ready": _("Data export ready"),
+    "export_downloaded": _("Data export downloaded"),
+    "export_failed": _("Data export failed"),
+    "final_invoice_unbalanced": _("Final invoice checked by staff"),
+    "deletion_certificate_issued": _("Deletion certificate issued"),
+    "deletion_certificate_reissued": _("Deletion certificate issued again"),
+    "step_failed": _("Processing step failed"),
+    "step_retried": _("Processing step retried"),
+}
 
 
 def _iso(value: Any) -> str | None:
@@ -69,6 +112,28 @@ def build_content(case: OffboardingCase) -> dict[str, Any]:
     }
 
 
+def action_label(action: str) -> Any:
+    """Return the translated label of an audit action, or an unknown action's code as words."""
+    label = ACTION_LABELS.get(action)
+    if label is not None:
+        return label
+    return capfirst(action.replace("_", " "))
+
+
+def deleted_data_label(source: str, model_label: str) -> Any:
+    """Return the translated label of a row of "What was deleted": the model's plural name.
+
+    A model no longer installed shows its source name instead.
+    """
+    try:
+        name: Any = capfirst(apps.get_model(model_label)._meta.verbose_name_plural)
+    except (LookupError, ValueError):
+        name = source.removeprefix(ACCOUNT_SOURCE_PREFIX)
+    if source.startswith(ACCOUNT_SOURCE_PREFIX):
+        return format_lazy(_("{data}, deleted with the account record"), data=name)
+    return name
+
+
 def serialise(content: dict[str, Any]) -> bytes:
     return json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False).encode()
 
@@ -94,11 +159,16 @@ def render_pdf(
         for key, value in content["retention_window"].items()
     }
     steps = [
-        {"action": step["action"], "at": datetime.fromisoformat(step["at"])}
+        {"label": action_label(step["action"]), "at": datetime.fromisoformat(step["at"])}
         for step in content["steps"]
+    ]
+    deleted = [
+        {"label": deleted_data_label(item["source"], item["model"]), "rows": item["rows"]}
+        for item in content["deleted"]
     ]
     context = {
         "certificate": content,
+        "deleted": deleted,
         "dates": dates,
         "window": window,
         "steps": steps,

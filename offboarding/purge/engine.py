@@ -465,10 +465,10 @@ class AccountPurge:
             for member in family:
                 outcome.sources.append(member.result)
                 logger.info(
-                    "Purge of account %s: %s rows of %s deleted in %s batches",
+                    "Purge of account %s: %s done, rows deleted: %s, batches: %s",
                     self.account_key,
-                    member.result.deleted,
                     member.result.model,
+                    member.result.deleted,
                     member.result.batches,
                 )
         return outcome

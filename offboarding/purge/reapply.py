@@ -114,7 +114,7 @@ def reapply(tombstones: Iterable[Tombstone], *, dry_run: bool = False) -> list[R
             delete_pending_files(None)
             Tombstone.objects.filter(pk=tombstone.pk).update(reapplied_at=clock.now())
             logger.info(
-                "Erasure of case %s re-applied: %s rows", tombstone.case_public_id, result.rows
+                "Erasure of case %s re-applied, rows: %s", tombstone.case_public_id, result.rows
             )
         results.append(result)
     return results

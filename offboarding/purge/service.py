@@ -6,7 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from offboarding import clock
 from offboarding.adapter import get_adapter
@@ -14,12 +17,18 @@ from offboarding.conf import app_settings
 from offboarding.models import CaseState, OffboardingCase
 from offboarding.purge.engine import get_registry, purge_account_rows
 from offboarding.purge.files import delete_pending_files, queue_file_deletions
+from offboarding.revocation.base import record_revocation
+from offboarding.revocation.sessions import SessionRevoker
 
 logger = logging.getLogger(__name__)
 
 
 # Progress rows of the account row's own delete sort after every data source.
 ACCOUNT_ROW_POSITION = 10_000
+
+# Revocation record of the sessions the purge ends. It is kept apart from the boundary's
+# "sessions" record, so staff can see which sessions were opened after the boundary.
+PURGE_SESSIONS = "sessions_at_purge"
 
 
 class PurgeNotAllowed(Exception):
@@ -153,23 +162,57 @@ def counts_of(case: OffboardingCase) -> dict[str, int]:
     return counts
 
 
+def end_sessions(case: OffboardingCase) -> int:
+    """End every session of the account's members and record how many existed.
+
+    The owner may sign in to the portal after the boundary, so sessions can exist that
+    the boundary's revocation never saw. A second run finds none and records 0.
+    """
+    account = get_adapter().get_account(case.account_key)
+    if account is None:
+        return 0
+    revoked = SessionRevoker().revoke(case, account)
+    record_revocation(case, PURGE_SESSIONS, revoked)
+    if revoked.count:
+        logger.info("Purge of case %s: sessions ended: %s", case.public_id, revoked.count)
+    return revoked.count
+
+
+def purged_account_label(case: OffboardingCase) -> str:
+    """Return the label a purged case keeps: no personal data, only the case's public id.
+
+    It is stored once, so it is written in the site's default language.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Deleted account %(case)s") % {"case": case.public_id}
+
+
 def write_tombstone(case: OffboardingCase, run: Any) -> Any:
+    """Write the tombstone and replace the case's account label in one transaction.
+
+    The label is often the owner's name or email address, so it must not outlive the
+    purge. The final invoice keeps its own copy of the buyer's details for the tax law.
+    """
     from offboarding.models import Tombstone
     from offboarding.models.retention import hash_account_key
 
-    tombstone, _ = Tombstone.objects.update_or_create(
-        case_public_id=case.public_id,
-        defaults={
-            "account_key_hash": hash_account_key(case.account_key),
-            "retention_days": case.retention_days,
-            "boundary_at": case.boundary_at,
-            "retention_ends_at": case.retention_ends_at,
-            "purge_started_at": case.purge_started_at or run.started_at,
-            "purged_at": run.finished_at,
-            "counts": counts_of(case),
-            "account_row_deleted": run.account_row_deleted,
-        },
-    )
+    label = purged_account_label(case)
+    with transaction.atomic():
+        tombstone, _ = Tombstone.objects.update_or_create(
+            case_public_id=case.public_id,
+            defaults={
+                "account_key_hash": hash_account_key(case.account_key),
+                "retention_days": case.retention_days,
+                "boundary_at": case.boundary_at,
+                "retention_ends_at": case.retention_ends_at,
+                "purge_started_at": case.purge_started_at or run.started_at,
+                "purged_at": run.finished_at,
+                "counts": counts_of(case),
+                "account_row_deleted": run.account_row_deleted,
+            },
+        )
+        OffboardingCase.objects.filter(pk=case.pk).update(account_label=label)
+    case.account_label = label
     return tombstone
 
 
@@ -190,6 +233,8 @@ def purge_case(case: OffboardingCase) -> dict[str, Any]:
         )
 
     run = begin_run(case)
+    # Sessions end first, because the rows that tell who the members are may be purged.
+    sessions_ended = end_sessions(case)
     delete_pending_files(case.pk)
     result = purge_account_rows(case.account_key, case)
     queue_invoice_files(case)
@@ -200,8 +245,12 @@ def purge_case(case: OffboardingCase) -> dict[str, Any]:
         run.finished_at = clock.now()
         PurgeRun.objects.filter(pk=run.pk).update(finished_at=run.finished_at)
     write_tombstone(case, run)
-    logger.info("Purge of case %s: %s rows deleted in this run", case.public_id, result.total)
-    return {"deleted_this_run": result.total, "counts": counts_of(case)}
+    logger.info("Purge of case %s: rows deleted in this run: %s", case.public_id, result.total)
+    return {
+        "deleted_this_run": result.total,
+        "sessions_ended": sessions_ended,
+        "counts": counts_of(case),
+    }
 
 
 @dataclass

@@ -106,6 +106,9 @@ def run_revoker(case: Any, revoker: Revoker) -> dict[str, Any]:
         revoked = revoker.revoke(case, account)
     record = record_revocation(case, revoker.name, revoked)
     logger.info(
-        "Revoker %s revoked %s items for case %s", revoker.name, revoked.count, case.public_id
+        "Revoker %s for case %s done, items revoked: %s",
+        revoker.name,
+        case.public_id,
+        revoked.count,
     )
     return {"revoker": revoker.name, "count": revoked.count, "total": record.count}

@@ -33,6 +33,15 @@ class ExportPanelState:
     form: Any = None
 
 
+@register.filter
+def export_format_names(export: DataExport) -> str:
+    """Return the names of the formats an export's archive holds, in a fixed order: "CSV, JSON"."""
+    from offboarding.exports.formats import FORMATS
+
+    chosen = set(export.formats or [])
+    return ", ".join(fmt.upper() for fmt in FORMATS if fmt in chosen)
+
+
 @register.simple_tag(takes_context=True)
 def export_panel_state(context: template.Context) -> ExportPanelState:
     """Return the export panel's state for the request's user and account."""

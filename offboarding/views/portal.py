@@ -9,8 +9,10 @@ for a password, while deleting data early asks for a recent re-authentication.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +24,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -32,6 +33,7 @@ from offboarding import clock, offers
 from offboarding.adapter import get_adapter
 from offboarding.billing.base import BillingError, NoSubscription, SubscriptionInfo
 from offboarding.conf import app_settings
+from offboarding.formatting import format_datetime
 from offboarding.forms import (
     END_OF_PERIOD,
     IMMEDIATELY,
@@ -48,6 +50,7 @@ from offboarding.models.portal import SurveyQuestion, SurveyResponse
 from offboarding.models.retention import DeletionCertificate
 from offboarding.reauth import reauthentication_redirect, social_login_options
 from offboarding.services import lifecycle
+from offboarding.views.timeline import timeline_entries
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,13 @@ S = CaseState
 
 # States in which the cancellation has been confirmed and the receipt exists.
 CONFIRMED_STATES = (S.SCHEDULED, S.ENDED, S.VAULTED, S.PURGED)
+
+# Audit action of the customer's "delete my data now". From then on the portal offers
+# neither reactivation nor the data vault, as the confirmation page states.
+DELETION_REQUESTED = "retention_shortened"
+
+# Case actions that would keep the data the customer asked to delete.
+ACTIONS_THAT_KEEP_DATA = ("reactivate", "vault")
 
 
 class CaseTokenConverter:
@@ -67,6 +77,37 @@ class CaseTokenConverter:
 
     def to_url(self, value: str) -> str:
         return value
+
+
+class PortalNotFound(Http404):
+    """No account the user may offboard, or no such case: the portal renders its own 404."""
+
+
+class NoWithdrawalPeriod(PortalNotFound):
+    """The account is outside its withdrawal period, or its contract is already cancelled."""
+
+
+def _renders_not_found(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Render the portal's 404 page, with links home and to sign out, on :class:`PortalNotFound`.
+
+    The page is the same for a missing case and for a case of another account, so it
+    does not reveal whether a case exists.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except PortalNotFound as error:
+            return _not_found(request, withdrawal=isinstance(error, NoWithdrawalPeriod))
+
+    return wrapper
+
+
+def _not_found(request: HttpRequest, *, withdrawal: bool) -> HttpResponse:
+    logger.info("Portal page not found for user %s", getattr(request.user, "pk", None))
+    context = {"withdrawal": withdrawal}
+    return render(request, "offboarding/portal/no_subscription.html", context, status=404)
 
 
 @dataclass
@@ -82,7 +123,7 @@ class Portal:
 def _portal_for_account(request: HttpRequest, account: Any) -> Portal:
     adapter = get_adapter()
     if account is None or not adapter.can_offboard(request.user, account):
-        raise Http404("No offboarding for this user.")
+        raise PortalNotFound("No offboarding for this user.")
     return Portal(
         account=account,
         account_key=adapter.get_account_key(account),
@@ -104,7 +145,7 @@ def _case_portal(request: HttpRequest, public_id: str) -> tuple[OffboardingCase,
         .first()
     )
     if case is None:
-        raise Http404("No such case.")
+        raise PortalNotFound("No such case.")
     return case, _portal_for_account(request, get_adapter().get_account(case.account_key))
 
 
@@ -125,7 +166,7 @@ def _actor(request: HttpRequest) -> Actor:
 def _local_date(moment: datetime | None, portal: Portal) -> str:
     if moment is None:
         return ""
-    return date_format(timezone.localtime(moment, portal.tzinfo), "DATETIME_FORMAT")
+    return format_datetime(moment, portal.tzinfo)
 
 
 def _subscription(portal: Portal) -> SubscriptionInfo | None:
@@ -174,6 +215,7 @@ def _messages_error(request: HttpRequest, text: str) -> None:
 # Landing page
 
 
+@_renders_not_found
 @login_required
 @require_GET
 def portal(request: HttpRequest) -> HttpResponse:
@@ -218,6 +260,7 @@ def _cancel_context(portal: Portal, subscription: SubscriptionInfo | None) -> di
     }
 
 
+@_renders_not_found
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest) -> HttpResponse:
@@ -343,6 +386,7 @@ def _queue_confirmation(case: OffboardingCase, portal: Portal, *, withdrawal: bo
 # Offers
 
 
+@_renders_not_found
 @login_required
 @require_GET
 def offer_list(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -360,6 +404,7 @@ def offer_list(request: HttpRequest, public_id: str) -> HttpResponse:
     return _render(request, portal_, "offboarding/portal/offers.html", context)
 
 
+@_renders_not_found
 @login_required
 @require_POST
 def offer_accept(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -395,10 +440,15 @@ def offer_accept(request: HttpRequest, public_id: str) -> HttpResponse:
     return _status(case)
 
 
+@_renders_not_found
 @login_required
 @require_POST
 def offer_decline(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Decline every offer shown; before the confirmation this also confirms the cancellation."""
+    """Decline every offer shown; before the confirmation this also confirms the cancellation.
+
+    After the confirmation the flow goes on to the survey unless it was answered or
+    skipped, and ends on the status page.
+    """
     case, portal_ = _case_portal(request, public_id)
     form = ContinueCancellingForm(request.POST)
     if case.state == S.REQUESTED and not form.is_valid():
@@ -407,15 +457,22 @@ def offer_decline(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect("offboarding:cancel")
 
     offers.record_declined(case)
-    if case.state == S.REQUESTED or case.state in CONFIRMED_STATES:
+    if case.state == S.REQUESTED:
         immediately = form.is_valid() and form.cleaned_data["when"] == IMMEDIATELY
         return _confirm(request, case, portal_, immediately=immediately)
+    if (
+        case.state in CONFIRMED_STATES
+        and case.state != S.PURGED
+        and not _has_survey_response(case)
+    ):
+        return redirect("offboarding:survey", public_id=case.public_id)
     return _status(case)
 
 
 # Survey and receipt
 
 
+@_renders_not_found
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -463,12 +520,18 @@ def _save_survey(case: OffboardingCase, form: SurveyForm) -> None:
 
 
 def _after_survey(case: OffboardingCase, portal: Portal) -> HttpResponse:
-    # Where offers may only follow the cancellation, they are shown now, as a way back.
-    if not portal.profile.offers_before_confirmation and offers.eligible_offers(case):
+    # Where offers may only follow the cancellation, they are shown now, as a way back,
+    # unless the customer already accepted or declined them, because declining leads here.
+    if (
+        not portal.profile.offers_before_confirmation
+        and not offers.answered(case)
+        and offers.eligible_offers(case)
+    ):
         return redirect("offboarding:offers", public_id=case.public_id)
     return _status(case)
 
 
+@_renders_not_found
 @login_required
 @require_GET
 def receipt(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -488,22 +551,31 @@ def receipt(request: HttpRequest, public_id: str) -> HttpResponse:
 # Status page and its actions
 
 
+@_renders_not_found
 @login_required
 @require_GET
 def status(request: HttpRequest, public_id: str) -> HttpResponse:
     """Render the case's timeline and what the customer can do next."""
     case, portal_ = _case_portal(request, public_id)
     now = clock.now()
+    deletion_requested = _deletion_requested(case)
+    data_deleted_on = _data_deleted_on(case, portal_)
     context = {
         "case": case,
-        "data_deleted_on": _data_deleted_on(case, portal_),
+        "data_deleted_on": data_deleted_on,
+        "timeline": timeline_entries(case, data_deleted_on),
+        # The product is open again, so the page leads back to it.
+        "access_restored": case.state in (S.REACTIVATED, S.WITHDRAWN, S.SAVED),
         "can_withdraw": case.state == S.SCHEDULED
         and case.boundary_at is not None
         and case.boundary_at > now,
         "can_resume": case.is_paused,
-        "can_vault": not case.transition_refusal("enter_vault", now) and case.state != S.REQUESTED,
+        "can_vault": not case.transition_refusal("enter_vault", now)
+        and case.state != S.REQUESTED
+        and not deletion_requested,
         "can_leave_vault": case.state == S.VAULTED,
-        "can_reactivate": not case.transition_refusal("reactivate", now),
+        "can_reactivate": not case.transition_refusal("reactivate", now)
+        and not deletion_requested,
         "can_delete_now": _can_delete_now(case, now),
         "can_continue": case.state == S.REQUESTED,
         # A survey answer given after the purge would store new data of a deleted account.
@@ -523,6 +595,7 @@ def _deletion_certificate(case: OffboardingCase) -> DeletionCertificate | None:
     return DeletionCertificate.objects.filter(case=case).exclude(pdf_name="").first()
 
 
+@_renders_not_found
 @login_required
 @require_GET
 @never_cache
@@ -540,6 +613,10 @@ def certificate_download(request: HttpRequest, public_id: str) -> HttpResponseBa
         filename="deletion-certificate.pdf",
         content_type="application/pdf",
     )
+
+
+def _deletion_requested(case: OffboardingCase) -> bool:
+    return case.events.filter(action=DELETION_REQUESTED).exists()
 
 
 def _has_survey_response(case: OffboardingCase) -> bool:
@@ -586,7 +663,12 @@ def _case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
     }
     workflow, done = workflows[action]
     try:
-        case = workflow()
+        with transaction.atomic():
+            # The lock orders this action after a concurrent "delete my data now".
+            locked = OffboardingCase.objects.select_for_update().get(pk=case.pk)
+            if action in ACTIONS_THAT_KEEP_DATA and _deletion_requested(locked):
+                raise IllegalTransition(locked, action, "the customer asked for deletion")
+            case = workflow()
     except (IllegalTransition, BillingError) as error:
         logger.warning("Case %s: %s rejected: %s", case.public_id, action, error)
         _messages_error(
@@ -597,36 +679,42 @@ def _case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
     return _status(case)
 
 
+@_renders_not_found
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
     return _case_action(request, public_id, "withdraw")
 
 
+@_renders_not_found
 @login_required
 @require_POST
 def resume(request: HttpRequest, public_id: str) -> HttpResponse:
     return _case_action(request, public_id, "resume")
 
 
+@_renders_not_found
 @login_required
 @require_POST
 def vault(request: HttpRequest, public_id: str) -> HttpResponse:
     return _case_action(request, public_id, "vault")
 
 
+@_renders_not_found
 @login_required
 @require_POST
 def leave_vault(request: HttpRequest, public_id: str) -> HttpResponse:
     return _case_action(request, public_id, "leave_vault")
 
 
+@_renders_not_found
 @login_required
 @require_POST
 def reactivate(request: HttpRequest, public_id: str) -> HttpResponse:
     return _case_action(request, public_id, "reactivate")
 
 
+@_renders_not_found
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_data(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -674,6 +762,7 @@ def delete_data(request: HttpRequest, public_id: str) -> HttpResponse:
 # Withdrawal (EU right of withdrawal, 14 days)
 
 
+@_renders_not_found
 @login_required
 @require_http_methods(["GET", "POST"])
 def contract_withdrawal(request: HttpRequest) -> HttpResponse:
@@ -682,7 +771,7 @@ def contract_withdrawal(request: HttpRequest) -> HttpResponse:
     deadline = _withdrawal_deadline(portal_)
     open_case = OffboardingCase.objects.open().for_account(portal_.account_key).first()
     if deadline is None or (open_case is not None and open_case.state in CONFIRMED_STATES):
-        raise Http404("No withdrawal period is running for this account.")
+        raise NoWithdrawalPeriod("No withdrawal period is running for this account.")
 
     form = ConfirmForm(request.POST or None, label=_("I want to withdraw from the contract."))
     if request.method == "POST" and form.is_valid():

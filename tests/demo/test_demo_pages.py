@@ -107,7 +107,7 @@ def test_billing_page_shows_plan(client, northwind, monthly_plan, frozen_clock):
     content = client.get(BILLING).content.decode()
 
     assert "Team (monthly)" in content
-    assert "30.00 EUR" in content
+    assert "€30.00 / month" in content
 
 
 def test_billing_page_shows_yen_without_decimals(client, northwind, frozen_clock):
@@ -131,8 +131,8 @@ def test_billing_page_shows_yen_without_decimals(client, northwind, frozen_clock
 
     content = client.get(BILLING).content.decode()
 
-    assert "3000 JPY" in content
-    assert "3000.00" not in content
+    assert "¥3,000 / month" in content
+    assert "3,000.00" not in content
 
 
 def test_settings_form_rejects_bad_timezone(client, northwind):

@@ -457,7 +457,10 @@ def test_whole_exit(e2e: Harness, chromium):
 
     # Initech's pause ended by itself and billing runs again.
     assert pause.events.filter(action="end_pause", actor_kind="system").exists()
-    assert LedgerSubscription.objects.get(account_key=str(initech.pk)).status == "active"
+    # The pause ended the paid subscription at its period end and started a successor
+    # on the same plan the pause's length later, which is the one active now.
+    active = LedgerSubscription.objects.get(account_key=str(initech.pk), status="active")
+    assert active.pause_ends_at == pause.pause_ends_at
     pausing.reload()
     screens.take(pausing, "initech-resumed")
     assert heading(pausing) == "Your subscription continues"

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 import zlib
+import zoneinfo
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -148,6 +149,20 @@ def test_zip_writer_zip64_header_read_back():
         assert read_back.read("attachments/big.bin") == b"x" * 10 + b"y" * 10
         assert all(info.flag_bits & 0x800 for info in read_back.infolist())
         assert {info.date_time for info in read_back.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_zip_writer_dates_entries_in_utc():
+    output = io.BytesIO()
+    # 00:31:15 in Berlin is 23:31:15 UTC the day before; DOS times keep even seconds.
+    moment = datetime(2027, 1, 2, 0, 31, 15, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+    archive = ZipWriter(output, modified_at=moment)
+    archive.add_bytes("README.txt", b"hello", level=1)
+    archive.add_stream("files/a.bin", [b"data"], size_hint=4, level=1)
+    archive.close()
+    with zipfile.ZipFile(io.BytesIO(output.getvalue())) as read_back:
+        assert read_back.testzip() is None
+        dates = {info.date_time for info in read_back.infolist()}
+    assert dates == {(2027, 1, 1, 23, 31, 14)}
 
 
 COPY_RENDERING_CASES = [

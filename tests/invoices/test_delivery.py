@@ -135,7 +135,7 @@ def test_email_sent_with_attachment(invoice, mailoutbox):
     assert len(sent) == 1
     body = sent[0].body
     assert "No further charges will be made." in body
-    assert "Team (monthly): closed on April 19, 2024 at 00:00 UTC" in body
+    assert "Team (monthly): closed on April 19, 2024, midnight UTC" in body
     assert "Balance: €0.00" in body
     assert [(name, mime) for name, _content, mime in sent[0].attachments] == [
         ("FIN-2024-000001.pdf", "application/pdf")

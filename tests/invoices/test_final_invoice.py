@@ -69,7 +69,9 @@ def test_euro_pdf_text(euro_case):
     assert "€18.00" in text
     assert "€0.00" in text
     assert "no further charges will be made" in text
-    assert "✓ Team (monthly): closed on April 19, 2024 at 00:00 UTC" in text
+    assert "✓ Team (monthly): closed on April 19, 2024, midnight UTC" in text
+    assert "Last billing period April 1, 2024 – April 30, 2024" in text
+    assert "April 1, 2024 – April 30, 2024" in text.split("Description", 1)[1]
     assert "Page 1 of 1" in text
 
 

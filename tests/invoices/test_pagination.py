@@ -57,7 +57,9 @@ def test_120_lines_span_pages(invoice_settings, frozen_clock, monthly_plan, cust
     table_pages = [text for text in pages if "API calls, batch" in text]
     assert len(table_pages) >= 3
     for text in table_pages:
-        assert "Description Quantity Unit price (net) Tax % Amount" in " ".join(text.split())
+        assert "Description Quantity Unit price (net) Tax % Amount (gross)" in " ".join(
+            text.split()
+        )
     for number, text in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in " ".join(text.split()), number
     found = re.findall(r"API calls, batch (\d+)", " ".join(pages))

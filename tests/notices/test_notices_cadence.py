@@ -77,15 +77,13 @@ def test_cancel_to_purge_sends_cadence_in_order(
         assert message["To"] == "owner@example.com"
 
     confirmation = body(messages["cancellation-confirmed"])
-    assert "20 October 2024, 14:00 CEST" in confirmation
-    assert "1 November 2024, 01:00 CET" in confirmation
-    assert "1 November 2024, 01:00 CET" in html(messages["cancellation-confirmed"])
-    assert "16 December 2024, 01:00 CET" in body(messages["access-ended"])
-    assert "16 December 2024, 01:00 CET" in body(messages["deletion-in-7-days"])
-    assert "16 December 2024, 01:00 CET" in body(messages["deletion-done"])
-    assert (
-        messages["deletion-in-1-day"]["Subject"] == "Your data will be deleted on 16 December 2024"
-    )
+    assert "Oct. 20, 2024, 2 p.m. CEST" in confirmation
+    assert "Nov. 1, 2024, 1 a.m. CET" in confirmation
+    assert "Nov. 1, 2024, 1 a.m. CET" in html(messages["cancellation-confirmed"])
+    assert "Dec. 16, 2024, 1 a.m. CET" in body(messages["access-ended"])
+    assert "Dec. 16, 2024, 1 a.m. CET" in body(messages["deletion-in-7-days"])
+    assert "Dec. 16, 2024, 1 a.m. CET" in body(messages["deletion-done"])
+    assert messages["deletion-in-1-day"]["Subject"] == "Your data will be deleted on Dec. 16, 2024"
     # The win-back at 90 days fell after the purge: it was never queued.
     assert not OutboxMessage.objects.filter(case=case, key__startswith="winback-90-days").exists()
 
@@ -192,7 +190,7 @@ def test_pause_notices_follow_the_pause(
     assert [(m["To"], step_code(m), at) for at, m in received] == [
         ("p@example.com", "pause-ends-in-7-days", utc(2024, 2, 2, 9)),
     ]
-    assert "9 February 2024, 10:00 CET" in body(received[0][1])
+    assert "Feb. 9, 2024, 10 a.m. CET" in body(received[0][1])
     assert paused.pause_ends_at == utc(2024, 2, 9, 9)
 
 
@@ -223,7 +221,7 @@ def test_extended_retention_queues_reminder_again(
         "deletion-in-1-day",
         "deletion-done",
     ]
-    assert "15 January 2025, 01:00 CET" in body(received[0][1])
+    assert "Jan. 15, 2025, 1 a.m. CET" in body(received[0][1])
 
 
 def test_day_offsets_follow_the_wall_clock_across_dst():
@@ -292,8 +290,8 @@ def test_notice_uses_account_language(
     cancel(user)
     [(_, message)] = scan_at([utc(2024, 10, 20, 12)], smtp_sink.inbox)
     # Month names come from the account's language, the zone from its time zone.
-    assert "20 Oktober 2024, 14:00 CEST" in body(message)
-    assert "1 November 2024, 01:00 CET" in body(message)
+    assert "20. Oktober 2024 14:00 CEST" in body(message)
+    assert "1. November 2024 01:00 CET" in body(message)
 
 
 def test_other_zone_shows_its_own_dates(
@@ -306,7 +304,7 @@ def test_other_zone_shows_its_own_dates(
     frozen_clock.at(utc(2024, 10, 20, 12))
     cancel(user)
     [(_, message)] = scan_at([utc(2024, 10, 20, 12)], smtp_sink.inbox)
-    assert "31 October 2024, 20:00 EDT" in body(message)
+    assert "Oct. 31, 2024, 8 p.m. EDT" in body(message)
 
 
 def test_cadence_admin_rejects_before_on_purge(admin_client):

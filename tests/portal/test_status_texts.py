@@ -110,4 +110,4 @@ def test_time_never_doubles_full_stop(client, customer):
 
     assert "10 a.m." in text
     assert not re.search(r"[ap]\.m\.\.", text)
-    assert "when your subscription ends (March 31, 2024, 10 a.m.)." in text
+    assert "when your subscription ends (March 31, 2024, 10 a.m. UTC)." in text

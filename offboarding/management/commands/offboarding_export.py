@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from offboarding.models import Actor, DataExport
 
@@ -12,7 +11,8 @@ class Command(BaseCommand):
     help = (
         "Build a data export now. --account KEY starts a new export of that account (or "
         "continues its active one); --export TOKEN continues an existing export from its "
-        "last checkpoint; --due runs every export that waits for a worker."
+        "last checkpoint; --due runs every export that waits for a worker, including those "
+        "queued for a Celery worker that has not taken them."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,15 +46,18 @@ class Command(BaseCommand):
                 raise CommandError(f"No export with token {export!r} exists.")
             ids = [found]
         else:
-            ids = list(DataExport.objects.due_to_run(timezone.now()).values_list("pk", flat=True))
+            ids = service.exports_to_build()
 
+        built = 0
         for export_id in ids:
             finished = service.run_export(export_id)
             current = DataExport.objects.get(pk=export_id)
             if finished is None:
                 self.stdout.write(f"Export {current.token}: not run ({current.status}).")
             else:
+                built += 1
                 self.stdout.write(
                     f"Export {current.token}: {current.status}, {current.file_count} files, "
                     f"{current.size_bytes} bytes in {current.storage_name}"
                 )
+        self.stdout.write(f"Exports built: {built} of {len(ids)}.")
