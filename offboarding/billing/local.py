@@ -105,7 +105,9 @@ class LocalLedgerBackend(BillingBackend):
         ):
             amount = amount * (100 - subscription.discount_percent) / 100
         amount = quantize(amount, plan.currency)
-        description = f"{plan.name}, {current.start:%Y-%m-%d} to {current.end:%Y-%m-%d}"
+        # The invoice prints the period under the line, in the account's zone; UTC dates
+        # here would disagree with it by a day for accounts east or west of UTC.
+        description = plan.name
         for kind, signed in ((Kind.PERIOD, amount), (Kind.PAYMENT, -amount)):
             LedgerEntry.objects.get_or_create(
                 subscription=subscription,
@@ -280,7 +282,7 @@ class LocalLedgerBackend(BillingBackend):
                     kind=Kind.PERIOD,
                     amount=Decimal("0"),
                     tax_rate=plan.tax_rate,
-                    description=f"{plan.name}, {last.start:%Y-%m-%d} to {last.end:%Y-%m-%d}, no charge",
+                    description=f"{plan.name}, no charge",
                     period_start=last.start,
                     period_end=last.end,
                 ),
