@@ -67,5 +67,5 @@ def delete_pending_files(case_id: int | None) -> int:
         )
         deleted += len(pending)
     if deleted:
-        logger.info("Stored files of case id %s deleted: %s", case_id, deleted)
+        logger.info("Stored files of case row %s deleted: %s", case_id, deleted)
     return deleted

@@ -89,9 +89,9 @@ def test_clock_to_lists_next_moments(customer, frozen_clock, capsys):
     assert "2024-03-31T10:00:00+00:00  (in 2\xa0days)" in out
     assert "access ends" in out
 
-    # Past the boundary the access moment is no longer listed.
+    # Past the boundary, until the due work runs, the moment is listed as due.
     call_command("offboarding_clock", to="2024-04-01T00:00:00+00:00")
-    assert "access ends" not in capsys.readouterr().out
+    assert "(due, run offboarding_run_due)  " in capsys.readouterr().out
 
 
 def test_clock_to_rejects_past_or_naive(frozen_clock):

@@ -83,7 +83,9 @@ class Command(BaseCommand):
             return
         self.stdout.write("Next moments of open cases:")
         for at, label, what in moments:
-            self.stdout.write(f"  {at.isoformat()}  (in {timeuntil(at, now)})  {label}: {what}")
+            # A moment already passed is due work that no worker has run yet.
+            when = f"in {timeuntil(at, now)}" if at > now else "due, run offboarding_run_due"
+            self.stdout.write(f"  {at.isoformat()}  ({when})  {label}: {what}")
 
 
 def _parse_time(value: str) -> datetime:
@@ -94,12 +96,12 @@ def _parse_time(value: str) -> datetime:
 
 
 def upcoming_moments(now: datetime) -> list[tuple[datetime, str, str]]:
-    """Return (time, account label, what happens) for the open cases' next moments."""
+    """Return (time, account label, what happens) for the open cases' next moments, due ones included."""
     from offboarding.models import CaseState, OffboardingCase
 
     moments = []
     cases = OffboardingCase.objects.open().filter(
-        state__in=[CaseState.SCHEDULED, CaseState.SAVED, CaseState.ENDED]
+        state__in=[CaseState.SCHEDULED, CaseState.SAVED, CaseState.ENDED, CaseState.VAULTED]
     )
     for case in cases.only(
         "state",
@@ -113,8 +115,10 @@ def upcoming_moments(now: datetime) -> list[tuple[datetime, str, str]]:
         label = case.account_label or case.account_key
         if case.state == CaseState.SCHEDULED and case.boundary_at:
             moments.append((case.boundary_at, label, "access ends"))
+        elif case.state == CaseState.VAULTED and case.boundary_at:
+            moments.append((case.boundary_at, label, "access ends, the data stays in the vault"))
         elif case.state == CaseState.SAVED and case.pause_ends_at:
             moments.append((case.pause_ends_at, label, "pause ends"))
         elif case.state == CaseState.ENDED and case.retention_ends_at and not case.legal_hold:
             moments.append((case.retention_ends_at, label, "data deleted"))
-    return sorted((moment for moment in moments if moment[0] > now), key=lambda moment: moment[0])
+    return sorted(moments, key=lambda moment: moment[0])

@@ -24,6 +24,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nDemo clock: {clock.now():%Y-%m-%d %H:%M} UTC. Move it in another terminal:"
         )
+        self.stdout.write(
+            "  .venv/bin/python manage.py offboarding_clock            "
+            "(the time and the cases' next moments)"
+        )
+        self.stdout.write(
+            "  .venv/bin/python manage.py offboarding_clock --to TIME  "
+            "(e.g. two days before access ends, for the reminder)"
+        )
         self.stdout.write("  .venv/bin/python manage.py offboarding_clock --days 31")
         self.stdout.write(
             "  .venv/bin/python manage.py offboarding_run_due   (or wait a minute for beat)"
