@@ -132,6 +132,13 @@ class LocalLedgerBackend(BillingBackend):
         subscription = self._active(account_key)
         self.materialise(subscription, now)
         current = self._period_at(subscription, now)
+        if current.index == -1:
+            # A successor that has not started (after a pause or a downgrade): the
+            # customer's period began with the paid period of the subscription it follows.
+            predecessor = self._predecessor(subscription, now)
+            if predecessor is not None:
+                paid = self._period_at(predecessor, now)
+                current = periods.Period(index=-1, start=paid.start, end=current.end)
         paused_until = (
             subscription.pause_ends_at
             if (subscription.pause_ends_at and subscription.pause_ends_at > now)
@@ -447,6 +454,23 @@ class LocalLedgerBackend(BillingBackend):
                 index=-1, start=subscription.created_at, end=subscription.anchor_at
             )
         return periods.period_at(subscription.anchor_at, subscription.plan.interval, at)
+
+    def _predecessor(
+        self, successor: LedgerSubscription, now: datetime
+    ) -> LedgerSubscription | None:
+        """Return the ended subscription whose paid period ``successor`` follows, if any."""
+        return (
+            LedgerSubscription.objects.select_related("plan")
+            .filter(
+                account_key=successor.account_key,
+                status=LedgerSubscription.Status.CANCELED,
+                anchor_at__lte=now,
+                created_at__lte=successor.created_at,
+            )
+            .exclude(pk=successor.pk)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
 
     def _end_predecessor_now(self, successor: LedgerSubscription, now: datetime) -> None:
         """End the subscription a not yet started successor follows, crediting unused time."""

@@ -46,6 +46,8 @@ def test_pause_extends_yearly_period(yearly_customer, clock_now):
     lifecycle.accept_pause(case, days=30, actor=Actor.customer(yearly_customer))
 
     info = subscription_of(yearly_customer)
+    # The paid year still starts where it did, and ends the pause's length later.
+    assert info.current_period_start == YEARLY_START
     assert info.current_period_end == YEARLY_END + timedelta(days=30)
     assert info.pause_ends_at == NOW + timedelta(days=30)
 
