@@ -84,6 +84,10 @@ def test_cancel_to_purge_sends_cadence_in_order(
     assert "Dec. 16, 2024, 1 a.m. CET" in body(messages["deletion-in-7-days"])
     assert "Dec. 16, 2024, 1 a.m. CET" in body(messages["deletion-done"])
     assert messages["deletion-in-1-day"]["Subject"] == "Your data will be deleted on Dec. 16, 2024"
+    # The two deletion reminders tell how near the date is.
+    assert "That is in 7 days." in body(messages["deletion-in-7-days"])
+    assert "That is tomorrow." in body(messages["deletion-in-1-day"])
+    assert "That is tomorrow." in html(messages["deletion-in-1-day"])
     # The win-back at 90 days fell after the purge: it was never queued.
     assert not OutboxMessage.objects.filter(case=case, key__startswith="winback-90-days").exists()
 
