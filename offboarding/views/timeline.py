@@ -42,9 +42,16 @@ def timeline_entries(
         (_("Cancellation confirmed"), case.confirmed_at, True),
         (_("Pause ends, billing resumes"), case.pause_ends_at if case.is_paused else None, False),
         boundary,
-        (_("Moved into the data vault"), case.vaulted_at, True),
+        (_vault_label(case), case.vaulted_at, True),
         (_("Data deleted on"), data_deleted_on, False),
         (CLOSED_LABELS.get(case.state, _("Case closed")), case.closed_at, True),
     ]
     entries = [TimelineEntry(label, at, done) for label, at, done in moments if at is not None]
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _vault_label(case: OffboardingCase) -> str | Promise:
+    """Name the vault moment: chosen before access ends, or moved into after it ended."""
+    if case.vaulted_at and case.boundary_at and case.vaulted_at < case.boundary_at:
+        return _("Chose the data vault: the data stays there when access ends")
+    return _("Moved into the data vault")

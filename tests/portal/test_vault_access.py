@@ -120,7 +120,7 @@ def test_timeline_sorts_vault_before_boundary(client, team):
     client.force_login(owner)
 
     html = client.get(reverse("offboarding:status", args=[case.public_id])).content.decode()
-    labels = ["Cancellation requested", "Moved into the data vault", "Access ends"]
+    labels = ["Cancellation requested", "Chose the data vault", "Access ends"]
     positions = [html.index(label) for label in labels]
     assert positions == sorted(positions)
 
