@@ -63,3 +63,19 @@ def user_is_read_only(request: Any, user: Any) -> bool:
 
     account, has_access = user_access(request, user)
     return account is not None and not has_access and get_adapter().is_read_only(account)
+
+
+def user_can_reach_product(request: Any, user: Any) -> bool:
+    """Return whether the product's pages open for ``user`` rather than redirecting away.
+
+    An anonymous user reaches the product's login. A signed-in user reaches it while the
+    account has product access, or read-only while the account's data is in the vault.
+    """
+    if user is None or not user.is_authenticated:
+        return True
+    account, has_access = user_access(request, user)
+    if has_access:
+        return True
+    from offboarding.adapter import get_adapter
+
+    return account is not None and get_adapter().is_read_only(account)

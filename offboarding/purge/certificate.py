@@ -69,18 +69,45 @@ ACTION_LABELS = {
     "step_retried": _("Processing step retried"),
 }
 
+# Audit actions about one notice. Their timeline rows name the notice: the event's
+# "template" when it has one, else its "key".
+NOTICE_ACTIONS = ("notice_sent", "notice_failed", "notice_resend_requested")
+
+# Names of the notices the app sends, by template. A notice of a host's own template, or
+# a cadence step's key ("<step code>@<time>"), shows its template or step code as words.
+NOTICE_LABELS = {
+    "cancellation_confirmed": _("cancellation confirmation"),
+    "withdrawal_acknowledgement": _("withdrawal acknowledgement"),
+    "access_ending": _("access ending reminder"),
+    "access_ended": _("access ended notice"),
+    "pause_ending": _("pause ending reminder"),
+    "deletion_reminder": _("deletion reminder"),
+    "deletion_certificate": _("deletion certificate"),
+    "final_invoice": _("final invoice"),
+    "winback": _("win-back offer"),
+}
+
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _step(action: str, occurred_at: Any, data: Any) -> dict[str, Any]:
+    step = {"action": action, "at": _iso(occurred_at)}
+    if action in NOTICE_ACTIONS and isinstance(data, dict):
+        notice = data.get("template") or data.get("key")
+        if notice:
+            step["notice"] = str(notice)
+    return step
 
 
 def build_content(case: OffboardingCase) -> dict[str, Any]:
     """Return the certificate's content: no personal data, only references and counts."""
     run = getattr(case, "purge_run", None)
     steps = [
-        {"action": action, "at": _iso(occurred_at)}
-        for action, occurred_at in case.events.order_by("sequence").values_list(
-            "action", "occurred_at"
+        _step(action, occurred_at, data)
+        for action, occurred_at, data in case.events.order_by("sequence").values_list(
+            "action", "occurred_at", "data"
         )
     ]
     deleted = [
@@ -120,6 +147,23 @@ def action_label(action: str) -> Any:
     return capfirst(action.replace("_", " "))
 
 
+def notice_label(notice: str) -> Any:
+    """Return the translated name of a notice template, or a key's step code as words."""
+    label = NOTICE_LABELS.get(notice)
+    if label is not None:
+        return label
+    code = notice.split("@", 1)[0]
+    return NOTICE_LABELS.get(code) or code.replace("_", " ").replace("-", " ")
+
+
+def step_label(step: dict[str, Any]) -> Any:
+    """Return the timeline label of a certificate step, naming the notice of notice events."""
+    label = action_label(step["action"])
+    if not step.get("notice"):
+        return label
+    return format_lazy(_("{action}: {notice}"), action=label, notice=notice_label(step["notice"]))
+
+
 def deleted_data_label(source: str, model_label: str) -> Any:
     """Return the translated label of a row of "What was deleted": the model's plural name.
 
@@ -146,9 +190,18 @@ def storage_names(case: OffboardingCase) -> tuple[str, str]:
 def render_pdf(
     case: OffboardingCase, content: dict[str, Any], language: str, time_zone: str
 ) -> bytes:
+    from offboarding.invoices.pdf import html_to_pdf
+
+    return html_to_pdf(render_html(case, content, language, time_zone))
+
+
+def render_html(
+    case: OffboardingCase, content: dict[str, Any], language: str, time_zone: str
+) -> str:
+    """Render the certificate's HTML in ``language``, with times shown in ``time_zone``."""
     from datetime import datetime
 
-    from offboarding.invoices.pdf import render_pdf as render_document
+    from offboarding.invoices.pdf import render_html as render_document
 
     dates = {
         key: datetime.fromisoformat(content[key]) if content.get(key) else None
@@ -159,7 +212,7 @@ def render_pdf(
         for key, value in content["retention_window"].items()
     }
     steps = [
-        {"label": action_label(step["action"]), "at": datetime.fromisoformat(step["at"])}
+        {"label": step_label(step), "at": datetime.fromisoformat(step["at"])}
         for step in content["steps"]
     ]
     deleted = [
@@ -197,6 +250,21 @@ def write_files(
     return json_name, pdf_name
 
 
+def certificate_time_zone(case: OffboardingCase) -> str:
+    """Return the name of the zone the certificate shows times in, "" for the default (UTC).
+
+    The purge run copies the account's zone when the purge starts. A run without one (the
+    account was gone by then) falls back to the zone copied to the case's notice profile.
+    """
+    from offboarding.models import CaseNoticeProfile
+
+    run = getattr(case, "purge_run", None)
+    if run is not None and run.timezone:
+        return str(run.timezone)
+    zone = CaseNoticeProfile.objects.filter(case=case).values_list("time_zone", flat=True)
+    return zone.first() or ""
+
+
 def issue_certificate(case: OffboardingCase) -> Any:
     """Create the case's certificate once, or rewrite its files from the stored content."""
     from offboarding.models import DeletionCertificate
@@ -204,7 +272,7 @@ def issue_certificate(case: OffboardingCase) -> Any:
     case.refresh_from_db()
     run = getattr(case, "purge_run", None)
     language = run.language if run else ""
-    time_zone = run.timezone if run else ""
+    time_zone = certificate_time_zone(case)
 
     certificate = DeletionCertificate.objects.filter(case=case).first()
     if certificate is None:

@@ -134,15 +134,33 @@ def export_request(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def export_status(request: HttpRequest, token: str) -> HttpResponse:
-    """Render the export panel of the export's account: a fragment for the status page."""
+    """Render the export panel of the export's account as a portal page.
+
+    Times show in the account's time zone, and the page links back to the case's status
+    page, or to the portal for an export without a case.
+    """
     export = DataExport.objects.select_related("case").filter(token=token).first()
-    if export is None or not _entitled_export(request, export):
+    if export is None:
         raise Http404
-    return render(
-        request,
-        "offboarding/portal/_export_panel.html",
-        {"case": export.case, "export_account_key": export.account_key},
-    )
+    adapter = get_adapter()
+    account = adapter.get_account(export.account_key)
+    if account is None or not adapter.can_offboard(request.user, account):
+        raise Http404
+
+    case = export.case
+    if case is not None:
+        back_url = reverse("offboarding:status", args=[case.public_id])
+    else:
+        back_url = reverse("offboarding:portal")
+    zone = adapter.get_timezone(account)
+    context = {
+        "case": case,
+        "export_account_key": export.account_key,
+        "portal": {"account": account, "tzinfo": zone},
+        "back_url": back_url,
+    }
+    with timezone.override(zone):
+        return render(request, "offboarding/portal/export_status.html", context)
 
 
 @require_GET
