@@ -175,7 +175,7 @@ LOGIN_REDIRECT_URL = "workspace:dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 # One handler, on the root logger. The app's and the demo's loggers only set their level
-# and pass their records up to it, so each line prints once. The same holds in the Celery
+# and pass their records up to it, so each line prints once. The same is true in the Celery
 # worker's log, because Celery replaces the root logger's handler with its own.
 LOGGING = {
     "version": 1,

@@ -31,7 +31,7 @@ def template_context(message: OutboxMessage, case: OffboardingCase) -> dict[str,
         "site_url": app_settings.SITE_URL.rstrip("/"),
         "portal_url": _portal_url(),
         "required": message.required,
-        # The cadence step, so a template can say "tomorrow" or "in 7 days" for its offset.
+        # The cadence step, so a template can write "tomorrow" or "in 7 days" from its offset.
         "step": message.step,
     }
 
