@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
@@ -125,6 +126,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
 
+    messages += _check_purge_settings()
     messages += _check_step_handlers()
 
     unknown = app_settings.unknown_keys()
@@ -134,6 +136,39 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 f"OFFBOARDING has unknown keys: {', '.join(unknown)}.",
                 hint="Check their spelling against the settings reference; unknown keys are ignored.",
                 id="offboarding.W001",
+            )
+        )
+    return messages
+
+
+def _is_whole_number(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _check_purge_settings() -> list[Error]:
+    """Check the purge's batch size, transaction target and connection count."""
+    messages = []
+    batch_size = app_settings.PURGE_BATCH_SIZE
+    connections = app_settings.PURGE_CONNECTIONS
+    if not _is_whole_number(batch_size, 1) or not _is_whole_number(connections, 1):
+        messages.append(
+            Error(
+                "OFFBOARDING purge sizes must be whole numbers, 1 or more: "
+                f"PURGE_BATCH_SIZE={batch_size!r}, PURGE_CONNECTIONS={connections!r}.",
+                hint="For example PURGE_BATCH_SIZE = 5000 and PURGE_CONNECTIONS = 2.",
+                id="offboarding.E009",
+            )
+        )
+    target = app_settings.PURGE_TRANSACTION_TARGET
+    seconds = target.total_seconds() if isinstance(target, timedelta) else target
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0
+    ):
+        messages.append(
+            Error(
+                f'OFFBOARDING["PURGE_TRANSACTION_TARGET"] = {target!r} is not a duration.',
+                hint="Use a timedelta or seconds above 0, or None for fixed PURGE_BATCH_SIZE rows.",
+                id="offboarding.E010",
             )
         )
     return messages

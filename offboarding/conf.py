@@ -67,6 +67,10 @@ DEFAULTS: dict[str, Any] = {
     # Duration that purge transactions after the first aim at. Each batch grows (at most
     # twofold) or shrinks with the measured time. None keeps PURGE_BATCH_SIZE rows.
     "PURGE_TRANSACTION_TARGET": timedelta(milliseconds=40),
+    # Database connections one purge deletes with at once, on PostgreSQL. Each takes the
+    # next chunk of a source's rows in its own transaction. With 1, the purge deletes on
+    # the worker's own connection only.
+    "PURGE_CONNECTIONS": 2,
     # Whether the purge also deletes the final invoice's stored PDF (the invoice row stays).
     "PURGE_INVOICE_FILES": False,
     # URL names (or "namespace:*") an account without product access may still open.

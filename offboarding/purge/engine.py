@@ -20,6 +20,15 @@ duration, at the rows per second the last chunk reached, and grow at most twofol
 chunk. Memory contains the keys of one chunk at a time (none on PostgreSQL, where they
 stay on the server).
 
+On PostgreSQL the chunks of one source can run on several connections at once
+(``OFFBOARDING["PURGE_CONNECTIONS"]``, 2 by default). The connections take turns at a
+shared keyset position: each claims the next range of primary keys, as many as its next
+chunk holds, then deletes that range in its own transaction. Most of a purge's time is
+the database's own work per deleted row (foreign key checks above all), so a second
+connection uses a second server core. The ranges do not overlap, and every connection
+locks the progress rows in primary key order, so they wait for each other there
+instead of deadlocking.
+
 Rows are deleted with SQL, so ``Model.delete()`` and delete signals do not run for them.
 The exception is models that have delete signal receivers, or relations pointing at them
 that the purge does not delete first: their rows go through Django's own collector
@@ -29,6 +38,7 @@ that the purge does not delete first: their rows go through Django's own collect
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,7 +51,7 @@ from django.db.models.deletion import get_candidate_relations_to_delete
 
 from offboarding.conf import app_settings
 from offboarding.purge.files import field_storage_ref, queue_file_deletions
-from offboarding.purge.statements import ChunkMember, column_of, run_chunk
+from offboarding.purge.statements import ChunkMember, add_progress, column_of, run_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +247,58 @@ def relax_commit(using: str) -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
+def check_constraints_now(using: str) -> None:
+    """Check deferred constraints at the end of each statement of the current transaction."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+class KeyRanges:
+    """Consecutive ranges of a source's primary keys, claimed one chunk at a time.
+
+    Several connections share one instance. A claim reads the key that ends the next
+    chunk, under a lock, so each range is handed out once and together they cover every
+    row of the source that existed when its range was claimed.
+    """
+
+    def __init__(self, queryset: models.QuerySet) -> None:
+        self.queryset = queryset
+        self.lock = threading.Lock()
+        self.last: Any = None
+        self.stopped = False
+
+    def claim(self, size: int) -> tuple[Any, Any] | None:
+        """Return (after, up to) for the next ``size`` keys, or None when none are left."""
+        with self.lock:
+            if self.stopped:
+                return None
+            remaining = self.queryset.order_by("pk")
+            if self.last is not None:
+                remaining = remaining.filter(pk__gt=self.last)
+            keys = remaining.values_list("pk", flat=True)
+            found = list(keys[size - 1 : size])
+            upper = found[0] if found else keys.order_by("-pk").first()
+            if upper is None:
+                self.stopped = True
+                return None
+            lower, self.last = self.last, upper
+            return lower, upper
+
+    def keys_between(self, lower: Any, upper: Any) -> models.QuerySet:
+        """Return the keys of the range (``lower``, ``upper``]; ``lower`` None is open."""
+        keys = self.queryset.filter(pk__lte=upper)
+        if lower is not None:
+            keys = keys.filter(pk__gt=lower)
+        return keys.values_list("pk", flat=True)
+
+    def stop(self) -> None:
+        """Hand out no more ranges, because one connection failed."""
+        with self.lock:
+            self.stopped = True
+
+
 class AccountPurge:
     """One purge of one account's sources, with its batch size and case."""
 
@@ -251,6 +313,9 @@ class AccountPurge:
             target = target.total_seconds()
         self.target_seconds = float(target) if target else None
         self.progress_using = router.db_for_write(PurgeProgress)
+        self.connections = max(1, int(app_settings.PURGE_CONNECTIONS or 1))
+        # Guards the per-source results, which several connections' threads add to.
+        self.results_lock = threading.Lock()
 
     def delete_rows(self, node: Node, column: str, values: list[Any]) -> int:
         """Delete the node's rows whose ``column`` is in ``values``; return how many."""
@@ -308,16 +373,24 @@ class AccountPurge:
         With one, it is the rows that fill the target at the last chunk's rate, but at
         most twice the last chunk's rows or one batch, whichever is more.
         """
+        node.chunk = self.next_chunk(parents, rows, seconds)
+
+    def next_chunk(self, parents: int, rows: int, seconds: float) -> int:
+        """Return the next chunk's size in parents (see adapt)."""
         rows_per_parent = max(1.0, rows / max(1, parents))
         next_rows = float(self.batch_size)
         if self.target_seconds and rows and seconds > 0:
             next_rows = min(rows / seconds * self.target_seconds, max(2.0 * rows, next_rows))
-        node.chunk = max(1, int(next_rows / rows_per_parent))
+        return max(1, int(next_rows / rows_per_parent))
 
     def delete_chunk_in_one_statement(
-        self, node: Node, keys: models.QuerySet, using: str
+        self, node: Node, keys: models.QuerySet, using: str, progress_apart: bool = False
     ) -> tuple[int, int, Any]:
-        """Delete the chunk ``keys`` selects with one statement; return (keys, rows, last key)."""
+        """Delete the chunk ``keys`` selects with one statement; return (keys, rows, last key).
+
+        The statement also adds to the progress rows when they are on the same database,
+        unless ``progress_apart``: then a second statement does, in primary key order.
+        """
         from offboarding.models import PurgeProgress
 
         family = node.family()
@@ -334,19 +407,34 @@ class AccountPurge:
         ]
         progress_model = PurgeProgress if self.progress_using == using else None
         keys_sql, keys_params = keys.query.get_compiler(using=using).as_sql()
-        outcome = run_chunk(using, keys_sql, list(keys_params), members, progress_model)
+        outcome = run_chunk(
+            using, keys_sql, list(keys_params), members, None if progress_apart else progress_model
+        )
         if not outcome.keys:
             return 0, 0, None
+        if progress_apart and progress_model is not None:
+            add_progress(
+                using,
+                progress_model,
+                [
+                    (member.progress_id, deleted)
+                    for member, deleted in zip(family, outcome.deleted, strict=True)
+                    if member.progress_id is not None
+                ],
+            )
 
         for member, deleted, file_names in zip(
             family, outcome.deleted, outcome.file_names, strict=True
         ):
-            member.result.deleted += deleted
-            member.result.batches += 1
+            files = 0
             for field_name, names in zip(member.source.file_fields or (), file_names, strict=True):
-                member.result.files += queue_file_deletions(
+                files += queue_file_deletions(
                     self.case, field_storage_ref(member.model, field_name), names
                 )
+            with self.results_lock:
+                member.result.deleted += deleted
+                member.result.batches += 1
+                member.result.files += files
             if progress_model is None:
                 member.unsaved += deleted
         if progress_model is None:
@@ -379,6 +467,16 @@ class AccountPurge:
             and self.progress_using == using
             and not connection.in_atomic_block
         )
+        # Other connections cannot see a caller's uncommitted transaction, and progress
+        # on another database is saved after each chunk by this connection.
+        if (
+            in_one_statement
+            and self.connections > 1
+            and self.progress_using == using
+            and not connection.in_atomic_block
+        ):
+            self.iterate_in_parallel(node, using, relaxed)
+            return
         last = None
         while True:
             remaining = node.source.queryset(self.account_key).order_by("pk")
@@ -396,6 +494,68 @@ class AccountPurge:
             if not parents:
                 return
             self.adapt(node, parents, deleted, time.perf_counter() - started)
+
+    def iterate_in_parallel(self, node: Node, using: str, relaxed: bool) -> None:
+        """Delete every row of ``node`` (and of its leaf children) over several connections.
+
+        This thread is one of the workers; each other worker is a thread with its own
+        connection, closed when it ends. When one fails, the others finish the chunk
+        they are in and stop, and the first error is raised: the rows of ranges not
+        deleted remain for the next run.
+        """
+        ranges = KeyRanges(node.source.queryset(self.account_key))
+        errors: list[BaseException] = []
+
+        def work(own_connection: bool) -> None:
+            try:
+                self.work_through_ranges(node, ranges, using, relaxed)
+            except BaseException as error:
+                ranges.stop()
+                errors.append(error)
+            finally:
+                if own_connection:
+                    connections.close_all()
+
+        helpers = [
+            threading.Thread(target=work, args=(True,), name=f"purge-{node.source.name}-{number}")
+            for number in range(1, self.connections)
+        ]
+        for helper in helpers:
+            helper.start()
+        work(own_connection=False)
+        for helper in helpers:
+            helper.join()
+        if errors:
+            raise errors[0]
+        logger.info(
+            "Purge of account %s: %s deleted over %s connections",
+            self.account_key,
+            node.model._meta.label,
+            self.connections,
+        )
+
+    def work_through_ranges(
+        self, node: Node, ranges: KeyRanges, using: str, relaxed: bool
+    ) -> None:
+        """Claim and delete ranges of ``node``'s keys until none are left."""
+        chunk = node.chunk
+        while True:
+            claimed = ranges.claim(chunk)
+            if claimed is None:
+                return
+            keys = ranges.keys_between(*claimed)
+            started = time.perf_counter()
+            with transaction.atomic(using=using):
+                if relaxed:
+                    relax_commit(using)
+                # Foreign keys are checked at the end of the delete statement, not at
+                # commit, so the progress rows are locked only for the short update.
+                check_constraints_now(using)
+                parents, deleted, _last = self.delete_chunk_in_one_statement(
+                    node, keys, using, progress_apart=True
+                )
+            if parents:
+                chunk = self.next_chunk(parents, deleted, time.perf_counter() - started)
 
     def prepare(self, nodes: list[Node]) -> None:
         """Create or load the progress rows and decide how each node's rows are deleted."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.files.storage import Storage, storages
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -53,18 +53,20 @@ def delete_pending_files(case_id: int | None) -> int:
 
     deleted = 0
     while True:
-        pending = list(
-            PendingFileDeletion.objects.filter(case_id=case_id, deleted_at__isnull=True).order_by(
-                "pk"
-            )[:CHUNK]
-        )
-        if not pending:
-            break
-        for item in pending:
-            resolve_storage(item.storage).delete(item.name)
-        PendingFileDeletion.objects.filter(pk__in=[item.pk for item in pending]).update(
-            deleted_at=timezone.now()
-        )
+        # Connections that purge the same case in parallel each take other files.
+        with transaction.atomic(using=router.db_for_write(PendingFileDeletion)):
+            pending = list(
+                PendingFileDeletion.objects.select_for_update(skip_locked=True)
+                .filter(case_id=case_id, deleted_at__isnull=True)
+                .order_by("pk")[:CHUNK]
+            )
+            if not pending:
+                break
+            for item in pending:
+                resolve_storage(item.storage).delete(item.name)
+            PendingFileDeletion.objects.filter(pk__in=[item.pk for item in pending]).update(
+                deleted_at=timezone.now()
+            )
         deleted += len(pending)
     if deleted:
         logger.info("Stored files of case row %s deleted: %s", case_id, deleted)

@@ -152,3 +152,39 @@ def run_chunk(
             position += 1
         outcome.file_names.append(names)
     return outcome
+
+
+def add_progress(
+    using: str, progress_model: type[models.Model], counted: list[tuple[Any, int]]
+) -> None:
+    """Add rows and one batch to progress rows, given as (progress id, rows) pairs.
+
+    The statement locks the progress rows in primary key order before it updates them.
+    Chunks of one source on several connections update the same progress rows, and one
+    order for everyone means they wait for each other instead of deadlocking.
+    """
+    counted = [(progress_id, rows) for progress_id, rows in counted if rows]
+    if not counted:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = progress_model._meta
+    table = quote(meta.db_table)
+    pk = quote(meta.pk.column)
+    key_type = meta.pk.rel_db_type(connection)
+    deleted = quote(column_of(progress_model, "deleted"))
+    batches = quote(column_of(progress_model, "batches"))
+    rows = ", ".join(f"(%s::{key_type}, %s::bigint)" for _ in counted)
+    params: list[Any] = [[progress_id for progress_id, _ in counted]]
+    params.extend(value for pair in counted for value in pair)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH locked AS (SELECT {pk} FROM {table} WHERE {pk} = ANY(%s) "  # noqa: S608
+            f"ORDER BY {pk} FOR UPDATE) "
+            f"UPDATE {table} SET {deleted} = {table}.{deleted} + counted.deleted_rows, "
+            f"{batches} = {table}.{batches} + 1 "
+            f"FROM (VALUES {rows}) AS counted(progress_id, deleted_rows) "
+            f"WHERE {table}.{pk} = counted.progress_id "
+            f"AND {table}.{pk} IN (SELECT {pk} FROM locked)",
+            params,
+        )

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.backends.signals import connection_created
 
 from config.workspace.models import Attachment, Comment, Task
 from offboarding.models import PendingFileDeletion, PurgeProgress
@@ -126,8 +127,16 @@ def synchronous_commit_in_chunks(northwind, case, sources) -> list[str]:
             seen.append(raw.execute("SHOW synchronous_commit").fetchone()[0])
         return result
 
-    with connection.execute_wrapper(record):
-        purge_sources(northwind.key, sources, case)
+    # The purge's other connections are opened in their own threads while it runs.
+    def watch(sender, connection, **kwargs):
+        connection.execute_wrappers.append(record)
+
+    connection_created.connect(watch)
+    try:
+        with connection.execute_wrapper(record):
+            purge_sources(northwind.key, sources, case)
+    finally:
+        connection_created.disconnect(watch)
     return seen
 
 

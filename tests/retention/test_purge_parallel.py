@@ -1,0 +1,188 @@
+"""One account's purge on several PostgreSQL connections at once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection
+from django.db.backends.signals import connection_created
+
+from config.workspace.models import ActivityEntry, Attachment, Comment, Project, Task
+from offboarding.models import PendingFileDeletion, PurgeProgress
+from offboarding.purge.engine import KeyRanges, get_registry, purge_account_rows
+from tests.retention.conftest import fill_organisation
+from tests.retention.test_purge import rows_of
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+SOURCES = ("comments", "attachments", "tasks", "projects", "activity")
+
+
+@pytest.fixture
+def parallel(settings):
+    # Small fixed chunks, so that every source is cut into many transactions.
+    settings.OFFBOARDING = {
+        **settings.OFFBOARDING,
+        "PURGE_BATCH_SIZE": 6,
+        "PURGE_TRANSACTION_TARGET": None,
+        "PURGE_CONNECTIONS": 3,
+    }
+    return settings
+
+
+@pytest.fixture
+def larger_world(world):
+    """The world, with more projects, tasks and comments on both sides."""
+    northwind, contoso, case = world
+    northwind.attachment_names.extend(
+        fill_organisation(
+            northwind.organisation, northwind.owner, projects=6, tasks=5, comments=3, prefix="N"
+        )
+    )
+    contoso.attachment_names.extend(
+        fill_organisation(
+            contoso.organisation, contoso.owner, projects=3, tasks=4, comments=2, prefix="C"
+        )
+    )
+    return northwind, contoso, case
+
+
+def expected_counts(organisation) -> dict[str, int]:
+    return {
+        "comments": Comment.objects.filter(task__project__organisation=organisation).count(),
+        "attachments": Attachment.objects.filter(task__project__organisation=organisation).count(),
+        "tasks": Task.objects.filter(project__organisation=organisation).count(),
+        "projects": Project.objects.filter(organisation=organisation).count(),
+        "activity": ActivityEntry.objects.filter(organisation=organisation).count(),
+    }
+
+
+class ChunkWatch:
+    """Record which database backend ran each chunk statement, on every connection.
+
+    ``fail_at`` makes the given chunk statement of a helper thread raise, as a lost
+    connection would.
+    """
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.backends: list[int] = []
+        self.fail_at = fail_at
+        self.lock = threading.Lock()
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.startswith("WITH chunk"):
+            with self.lock:
+                number = len(self.backends) + 1
+                self.backends.append(context["connection"].connection.connection.info.backend_pid)
+            helper = threading.current_thread() is not threading.main_thread()
+            if helper and self.fail_at is not None and number >= self.fail_at:
+                raise DatabaseError("connection lost")
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        connection.execute_wrappers.append(self)
+        connection_created.connect(self.watch)
+        return self
+
+    def __exit__(self, *exc_info):
+        connection_created.disconnect(self.watch)
+        connection.execute_wrappers.remove(self)
+
+    def watch(self, sender, connection, **kwargs):
+        connection.execute_wrappers.append(self)
+
+
+def progress_of(case) -> dict[str, PurgeProgress]:
+    return {row.source: row for row in PurgeProgress.objects.filter(case=case)}
+
+
+def test_chunks_run_on_several_connections_with_exact_progress(larger_world, parallel):
+    northwind, contoso, case = larger_world
+    expected = expected_counts(northwind.organisation)
+    contoso_before = rows_of(contoso.organisation.pk)
+
+    with ChunkWatch() as watch:
+        outcome = purge_account_rows(northwind.key, case)
+
+    assert len(set(watch.backends)) > 1
+    assert connection.connection.info.backend_pid in watch.backends
+    progress = progress_of(case)
+    for name, count in expected.items():
+        assert progress[name].deleted == count, name
+        assert progress[name].done, name
+    reported = {item.source: item.deleted for item in outcome.sources}
+    assert {name: reported[name] for name in expected} == expected
+    # Each chunk statement that deleted a task added one batch to the tasks' progress.
+    assert progress["tasks"].batches == sum(
+        item.batches for item in outcome.sources if item.source == "tasks"
+    )
+    left = rows_of(northwind.organisation.pk)
+    assert all(left[name] == 0 for name in ("projects", "tasks", "comments", "activity"))
+    assert rows_of(contoso.organisation.pk) == contoso_before
+    for name in northwind.attachment_names:
+        assert not default_storage.exists(name)
+    for name in contoso.attachment_names:
+        assert default_storage.exists(name)
+    assert not PendingFileDeletion.objects.filter(case=case, deleted_at__isnull=True).exists()
+
+
+def test_failed_connection_stops_purge_and_rerun_finishes(larger_world, parallel):
+    northwind, contoso, case = larger_world
+    expected = expected_counts(northwind.organisation)
+    contoso_before = rows_of(contoso.organisation.pk)
+
+    with ChunkWatch(fail_at=4), pytest.raises(DatabaseError, match="connection lost"):
+        purge_account_rows(northwind.key, case)
+
+    # What the progress rows say is exactly what is gone: the failed chunks rolled back.
+    remaining = expected_counts(northwind.organisation)
+    progress = progress_of(case)
+    for name in SOURCES:
+        deleted = progress[name].deleted if name in progress else 0
+        assert deleted == expected[name] - remaining[name], name
+    assert sum(remaining.values()) > 0
+    # Stored files of rows that are still there remain.
+    for name in northwind.attachment_names:
+        still_there = Attachment.objects.filter(file=name).exists()
+        assert default_storage.exists(name) == still_there
+
+    with ChunkWatch() as watch:
+        purge_account_rows(northwind.key, case)
+
+    assert watch.backends
+    progress = progress_of(case)
+    for name, count in expected.items():
+        assert progress[name].deleted == count, name
+        assert progress[name].done, name
+    assert expected_counts(northwind.organisation) == dict.fromkeys(expected, 0)
+    assert rows_of(contoso.organisation.pk) == contoso_before
+
+
+def test_caller_transaction_keeps_one_connection(larger_world, parallel):
+    northwind, _, case = larger_world
+    from django.db import transaction
+
+    with ChunkWatch() as watch, transaction.atomic():
+        purge_account_rows(northwind.key, case)
+
+    assert set(watch.backends) == {connection.connection.info.backend_pid}
+    assert sum(expected_counts(northwind.organisation).values()) == 0
+
+
+def test_key_ranges_cover_every_key_once(larger_world):
+    northwind, _, _ = larger_world
+    source = get_registry().get("comments")
+    queryset = source.queryset(northwind.key)
+    ranges = KeyRanges(queryset)
+    claimed: list[tuple] = []
+    while (found := ranges.claim(4)) is not None:
+        claimed.append(found)
+
+    covered = [list(ranges.keys_between(*found).order_by("pk")) for found in claimed]
+    assert [len(keys) for keys in covered[:-1]] == [4] * (len(covered) - 1)
+    assert 1 <= len(covered[-1]) <= 4
+    flat = [key for keys in covered for key in keys]
+    assert flat == list(queryset.order_by("pk").values_list("pk", flat=True))
+    assert ranges.claim(4) is None
