@@ -11,7 +11,17 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install migrate lint typecheck clean
+# Django 6 needs Python 3.12 or newer: the first python3.12 or python3.13 that runs, on
+# PATH or installed by pyenv (whose shims on PATH fail for a version not selected).
+# Set PYTHON_DJANGO6 to choose another.
+PYTHON_DJANGO6 ?= $(shell for candidate in python3.12 python3.13 \
+	$(HOME)/.pyenv/versions/3.12*/bin/python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3.13; do \
+	"$$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null \
+	&& command -v "$$candidate" && break; done)
+VENV_DJANGO6 ?= .venv-django6
+INSTALLED_DJANGO6 := $(VENV_DJANGO6)/.installed
+
+.PHONY: demo test test-django6 print-python-django6 install migrate lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +47,22 @@ demo: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The same tests on Django 6.1 (requirements/django6.txt), in a virtualenv of its own.
+$(INSTALLED_DJANGO6): requirements/django6.txt pyproject.toml
+	@test -n "$(PYTHON_DJANGO6)" || { echo "No Python 3.12 or newer found: install one \
+	(pyenv install 3.12) or set PYTHON_DJANGO6=/path/to/python3.12." >&2; exit 1; }
+	$(PYTHON_DJANGO6) -m venv $(VENV_DJANGO6)
+	$(VENV_DJANGO6)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_DJANGO6)/bin/python -m pip install --quiet --no-deps -r requirements/django6.txt
+	$(VENV_DJANGO6)/bin/python -m pip install --quiet --no-deps -e .
+	touch $(INSTALLED_DJANGO6)
+
+test-django6: $(INSTALLED_DJANGO6)
+	$(VENV_DJANGO6)/bin/python -m pytest $(PYTEST_ARGS)
+
+print-python-django6:
+	@echo $(PYTHON_DJANGO6)
+
 lint: install
 	$(BIN)/ruff check offboarding config tests benchmarks
 	$(BIN)/ruff format --check offboarding
@@ -45,4 +71,4 @@ typecheck: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var test-artifacts
+	rm -rf $(VENV) $(VENV_DJANGO6) var test-artifacts

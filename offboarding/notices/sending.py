@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import django
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F
@@ -380,7 +381,14 @@ def _record_failure(
 
 
 def _open_connection() -> Any:
-    connection = get_connection(fail_silently=False)
+    if django.VERSION >= (6, 1):
+        # Django 6.1 deprecates get_connection(). Its default mailer is built from
+        # settings.MAILERS, or from the EMAIL_* settings when MAILERS is not set.
+        from django.core.mail import mailers
+
+        connection = mailers.default
+    else:
+        connection = get_connection(fail_silently=False)
     connection.open()
     return connection
 
