@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import posixpath
 import tempfile
 import zlib
@@ -395,4 +396,26 @@ def delete_export_files(storage_dir: str, names: list[str], *, with_archives: bo
         if storage.exists(name):
             storage.delete(name)
             deleted += 1
+    remove_empty_directories(
+        storage,
+        [f"{storage_dir}/parts", storage_dir] if with_archives else [f"{storage_dir}/parts"],
+    )
     return deleted
+
+
+def remove_empty_directories(storage: Storage, directories: list[str]) -> None:
+    """Remove ``directories`` (in order) from local storage where they are empty.
+
+    A file system storage keeps a directory after its last file is deleted. Object
+    stores have no directories, and their storages have no ``path()``.
+    """
+    for directory in directories:
+        try:
+            path = storage.path(directory)
+        except NotImplementedError:
+            return
+        try:
+            os.rmdir(path)
+        except OSError:
+            # Not empty (another export's files, a worker still saving), or already gone.
+            continue

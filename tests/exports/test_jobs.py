@@ -119,14 +119,16 @@ def test_archive_expires(case_of_first, frozen_clock):
     export.refresh_from_db()
     assert export.status == ExportStatus.EXPIRED
     assert not storage.exists(export.storage_name)
+    # Local storage keeps no empty folder of the export behind.
+    assert not storage.exists(service.storage_dir(export))
     assert service.expire_due_exports(10) == 0
 
 
 def test_parts_removed_when_ready(case_of_first):
     export = make_ready(case_of_first.account_key)
     storage = storages["default"]
-    _, part_files = storage.listdir(f"{service.storage_dir(export)}/parts")
-    assert part_files == []
+    assert not storage.exists(f"{service.storage_dir(export)}/parts")
+    assert storage.exists(export.storage_name)
 
 
 def test_purge_handler_deletes_archives(case_of_first):
@@ -137,6 +139,7 @@ def test_purge_handler_deletes_archives(case_of_first):
     export.refresh_from_db()
     assert export.status == ExportStatus.DELETED
     assert not storage.exists(export.storage_name)
+    assert not storage.exists(service.storage_dir(export))
     assert delete_export_archives(case_of_first, None) == {"exports_deleted": 0}
 
 
