@@ -40,14 +40,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models, router, transaction
 from django.db.models import Case, F, Value, When, signals
 from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db.models.fields.reverse_related import ForeignObjectRel
 
 from offboarding.conf import app_settings
 from offboarding.purge.files import field_storage_ref, queue_file_deletions
@@ -85,10 +87,13 @@ class Node:
     use_collector: bool = False
     progress_id: int | None = None
     chunk: int = 1
-    result: SourceResult | None = None
+    result: SourceResult = field(init=False)
     # Rows deleted in the current chunk's transaction, not yet added to the progress row.
     unsaved: int = 0
     done: bool = False
+
+    def __post_init__(self) -> None:
+        self.result = SourceResult(self.source.name, self.model._meta.label)
 
     @property
     def model(self) -> type[models.Model]:
@@ -168,7 +173,9 @@ def needs_collector(model: type[models.Model], deleted_first: set[type[models.Mo
     """
     if signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model):
         return True
-    for relation in get_candidate_relations_to_delete(model._meta):
+    # Django's helper returns reverse relations (ForeignObjectRel), which carry on_delete.
+    relations = cast(Iterable[ForeignObjectRel], get_candidate_relations_to_delete(model._meta))
+    for relation in relations:
         if relation.on_delete is models.DO_NOTHING:
             continue
         if relation.on_delete is models.CASCADE and relation.related_model in deleted_first:
@@ -324,7 +331,7 @@ class AccountPurge:
         # Inside a chunk's transaction this adds no savepoint; alone it is a transaction.
         with transaction.atomic(using=using, savepoint=False):
             for field_name in node.source.file_fields or ():
-                file_column = model._meta.get_field(field_name).column
+                file_column = column_of(model, field_name)
                 names = [
                     name for name in select_column(model, file_column, column, values) if name
                 ]
@@ -362,9 +369,11 @@ class AccountPurge:
         """Delete the rows ``pks`` of ``node`` and its leaf children's rows under them."""
         deleted = 0
         for child in node.children:
-            if not child.children:
+            if not child.children and child.parent_key is not None:
                 deleted += self.delete_rows(child, child.parent_key, pks)
-        return deleted + self.delete_rows(node, node.model._meta.pk.column, pks)
+        return deleted + self.delete_rows(
+            node, column_of(node.model, node.model._meta.pk.name), pks
+        )
 
     def adapt(self, node: Node, parents: int, rows: int, seconds: float) -> None:
         """Size the node's next chunk in parents, from the last chunk's rows and duration.

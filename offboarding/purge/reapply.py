@@ -99,8 +99,8 @@ def reapply(tombstones: Iterable[Tombstone], *, dry_run: bool = False) -> list[R
     cases = OffboardingCase.objects.filter(
         public_id__in=[tombstone.case_public_id for tombstone in tombstones]
     ).values_list("account_key", flat=True)
-    for account_key in cases:
-        keys[hash_account_key(account_key)] = account_key
+    for case_account_key in cases:
+        keys[hash_account_key(case_account_key)] = case_account_key
     missing = {t.account_key_hash for t in tombstones} - set(keys)
     keys.update(account_keys_by_hash(missing))
 

@@ -170,7 +170,7 @@ def add_progress(
     quote = connection.ops.quote_name
     meta = progress_model._meta
     table = quote(meta.db_table)
-    pk = quote(meta.pk.column)
+    pk = quote(column_of(progress_model, meta.pk.name))
     key_type = meta.pk.rel_db_type(connection)
     deleted = quote(column_of(progress_model, "deleted"))
     batches = quote(column_of(progress_model, "batches"))
