@@ -7,6 +7,7 @@ variables below switch each part to its production counterpart without code chan
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -152,7 +153,7 @@ CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-OFFBOARDING = {
+OFFBOARDING: dict[str, Any] = {
     "CLOCK": os.environ.get("OFFBOARDING_CLOCK", "database"),
     "ACCOUNT_MODEL": "accounts.Organisation",
     "ADAPTER": "config.offboarding_adapter.DemoAdapter",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.signals import setting_changed
 from django.db import models
 from django.utils.module_loading import import_string
@@ -68,7 +69,7 @@ class DefaultOffboardingAdapter:
         model = self.get_account_model()
         try:
             return model._default_manager.get(pk=account_key)
-        except (model.DoesNotExist, ValueError, TypeError):
+        except (ObjectDoesNotExist, ValueError, TypeError):
             return None
 
     def get_account_label(self, account: models.Model) -> str:

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 REFUSAL_TEMPLATE = "offboarding/access_ended.html"
 
 
-def login_refusal(request: HttpRequest | None, user: Any) -> HttpResponse | None:
+def login_refusal(request: HttpRequest, user: Any) -> HttpResponse | None:
     """Return a 403 response when ``user`` may not log in, else None."""
     if user is None or getattr(user, "pk", None) is None:
         return None

@@ -92,10 +92,13 @@ class LocalLedgerBackend(BillingBackend):
     def _charge_period(self, subscription: LedgerSubscription, current: periods.Period) -> None:
         plan = self._plan_for_period(subscription, current)
         in_trial = subscription.trial_ends_at and current.start < subscription.trial_ends_at
-        paused = (
-            subscription.pause_starts_at is not None
-            and subscription.pause_starts_at <= current.start < subscription.pause_ends_at
-        )
+        paused = False
+        if subscription.pause_starts_at is not None:
+            if subscription.pause_ends_at is None:
+                raise ValueError(
+                    f"Ledger subscription {subscription.pk} has a pause start but no end."
+                )
+            paused = subscription.pause_starts_at <= current.start < subscription.pause_ends_at
         if in_trial or paused or plan.is_free:
             return
 

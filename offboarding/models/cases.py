@@ -154,7 +154,7 @@ class CaseQuerySet(models.QuerySet["OffboardingCase"]):
         """Vaulted cases whose paid period has ended but whose boundary work has not run."""
         return self.filter(state=S.VAULTED, ended_at__isnull=True, boundary_at__lte=now)
 
-    def vaulted_account_keys(self) -> CaseQuerySet:
+    def vaulted_account_keys(self) -> models.QuerySet[OffboardingCase, dict[str, Any]]:
         return self.filter(state=S.VAULTED).values("account_key")
 
 
@@ -331,12 +331,12 @@ class OffboardingCase(models.Model):
         """Return why ``action`` is not allowed beyond the state check, or ``""``."""
         if action == "confirm_cancel" and self.state == S.SAVED and not self.is_paused:
             return "only a paused save can turn into a cancellation"
-        if action == "accept_save" and self.state == S.SCHEDULED and self.boundary_at <= now:
+        if action == "accept_save" and self.state == S.SCHEDULED and self._boundary() <= now:
             return "the boundary has passed"
-        if action == "withdraw" and self.boundary_at <= now:
+        if action == "withdraw" and self._boundary() <= now:
             return "the boundary has passed; reactivate instead"
-        if action == "reach_boundary" and self.boundary_at > now:
-            return f"the boundary is {self.boundary_at.isoformat()}"
+        if action == "reach_boundary" and self._boundary() > now:
+            return f"the boundary is {self._boundary().isoformat()}"
         if action == "end_pause" and not self.is_paused:
             return "the case is not paused"
         if action in ("reactivate", "enter_vault") and self.purge_started_at is not None:
@@ -347,6 +347,12 @@ class OffboardingCase(models.Model):
             if self.purge_started_at is None:
                 return "the purge has not started"
         return ""
+
+    def _boundary(self) -> datetime:
+        """Return the boundary of a case that must have one, such as a scheduled case."""
+        if self.boundary_at is None:
+            raise ValueError(f"Case {self.public_id} is {self.state} but has no boundary.")
+        return self.boundary_at
 
     def apply_transition(
         self,

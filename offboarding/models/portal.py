@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -115,7 +115,7 @@ class SaveOffer(models.Model):
         return self.headline or str(self.get_kind_display())
 
     @classmethod
-    def install_defaults(cls) -> int:
+    def install_defaults(cls: type[Self]) -> int:
         """Add a pause offer (every PAUSE_DAYS length) and the data vault offer when no
         offer exists at all; once staff have any offer, their set is left as it is."""
         if cls.objects.exists():

@@ -272,6 +272,8 @@ def reach_boundary(case: OffboardingCase) -> OffboardingCase:
     with transaction.atomic():
         case = _locked(case)
         _check(case, "reach_boundary")
+        if case.boundary_at is None:
+            raise ValueError(f"Case {case.public_id} is {case.state} but has no boundary.")
         days = _retention_days(case)
         _close_billing(case)
         case.apply_transition(
@@ -375,6 +377,8 @@ def extend_retention(
             raise IllegalTransition(
                 case, "extend_retention", "only an ended case before its purge"
             )
+        if case.retention_ends_at is None:
+            raise ValueError(f"Ended case {case.public_id} has no retention window end.")
         new_end = case.retention_ends_at + timedelta(days=days)
         case.record(
             "retention_extended",
