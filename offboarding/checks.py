@@ -161,8 +161,9 @@ def _check_purge_settings() -> list[Error]:
         )
     target = app_settings.PURGE_TRANSACTION_TARGET
     seconds = target.total_seconds() if isinstance(target, timedelta) else target
+    # "not seconds > 0" also rejects NaN, which compares false with every number.
     if seconds is not None and (
-        isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0
+        isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
     ):
         messages.append(
             Error(

@@ -46,7 +46,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections, models, router, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models import Case, F, Value, When, signals
 from django.db.models.deletion import get_candidate_relations_to_delete
 from django.db.models.fields.reverse_related import ForeignObjectRel
@@ -267,11 +267,13 @@ class KeyRanges:
 
     Several connections share one instance. A claim reads the key that ends the next
     chunk, under a lock, so each range is handed out once and together they cover every
-    row of the source that existed when its range was claimed.
+    row of the source that existed when its range was claimed. Claims read the database
+    the rows are deleted from (``using``), not the router's read database: a replica
+    that lags behind would end the last range before the newest rows.
     """
 
-    def __init__(self, queryset: models.QuerySet) -> None:
-        self.queryset = queryset
+    def __init__(self, queryset: models.QuerySet, using: str) -> None:
+        self.queryset = queryset.using(using)
         self.lock = threading.Lock()
         self.last: Any = None
         self.stopped = False
@@ -476,13 +478,16 @@ class AccountPurge:
             and self.progress_using == using
             and not connection.in_atomic_block
         )
-        # Other connections cannot see a caller's uncommitted transaction, and progress
+        # Other connections cannot see a caller's uncommitted transaction, and would wait
+        # for its row locks while this thread waits for them. A caller that turned
+        # autocommit off has such a transaction too, outside any atomic block. Progress
         # on another database is saved after each chunk by this connection.
         if (
             in_one_statement
             and self.connections > 1
             and self.progress_using == using
             and not connection.in_atomic_block
+            and connection.get_autocommit()
         ):
             self.iterate_in_parallel(node, using, relaxed)
             return
@@ -508,15 +513,32 @@ class AccountPurge:
         """Delete every row of ``node`` (and of its leaf children) over several connections.
 
         This thread is one of the workers; each other worker is a thread with its own
-        connection, closed when it ends. When one fails, the others finish the chunk
-        they are in and stop, and the first error is raised: the rows of ranges not
-        deleted remain for the next run.
+        connection, closed when it ends. A worker that cannot connect (the server's
+        connection limit, say) leaves the ranges to the others. When one fails later,
+        the others finish the chunk they are in and stop, and the first error is raised:
+        the rows of ranges not deleted remain for the next run.
+
+        NOTE: the other connections start from the database settings. State set on this
+        connection at run time, such as a search_path chosen by a multi-tenant library,
+        is not copied, so such hosts set ``PURGE_CONNECTIONS`` to 1.
         """
-        ranges = KeyRanges(node.source.queryset(self.account_key))
+        ranges = KeyRanges(node.source.queryset(self.account_key), using)
         errors: list[BaseException] = []
 
         def work(own_connection: bool) -> None:
             try:
+                if own_connection:
+                    try:
+                        connections[using].ensure_connection()
+                    except DatabaseError:
+                        logger.warning(
+                            "Purge of account %s: no extra connection for %s, "
+                            "continuing on the others",
+                            self.account_key,
+                            node.model._meta.label,
+                            exc_info=True,
+                        )
+                        return
                 self.work_through_ranges(node, ranges, using, relaxed)
             except BaseException as error:
                 ranges.stop()
@@ -535,6 +557,13 @@ class AccountPurge:
         for helper in helpers:
             helper.join()
         if errors:
+            for error in errors[1:]:
+                logger.error(
+                    "Purge of account %s: another connection failed on %s too",
+                    self.account_key,
+                    node.model._meta.label,
+                    exc_info=error,
+                )
             raise errors[0]
         logger.info(
             "Purge of account %s: %s deleted over %s connections",

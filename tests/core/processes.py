@@ -37,3 +37,28 @@ def start_manage(*args: str, env: dict) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def start_celery_worker(queue: str, env: dict, *options: str) -> subprocess.Popen:
+    """Start ``celery worker`` of the demo's app on ``queue``, output and errors in stdout."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            *options,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+            "-Q",
+            queue,
+        ],
+        cwd=ROOT,
+        env={**env, "CELERY_TASK_DEFAULT_QUEUE": queue},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

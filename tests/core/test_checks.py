@@ -29,6 +29,7 @@ def ids(settings_value, settings):
         ({"PURGE_CONNECTIONS": True}, "offboarding.E009"),
         ({"PURGE_TRANSACTION_TARGET": "40ms"}, "offboarding.E010"),
         ({"PURGE_TRANSACTION_TARGET": 0}, "offboarding.E010"),
+        ({"PURGE_TRANSACTION_TARGET": float("nan")}, "offboarding.E010"),
         ({"STEP_HANDLERS": ["tests.core.hooks.remember"]}, "offboarding.E008"),
         ({"STEP_HANDLERS": {"lunchtime": ["tests.core.hooks.remember"]}}, "offboarding.E008"),
         ({"STEP_HANDLERS": {"purged": ["tests.core.hooks.not_there"]}}, "offboarding.E008"),

@@ -12,7 +12,7 @@ from offboarding.billing.local import LocalLedgerBackend
 from offboarding.models import Actor, AuditEvent, CaseState, CaseStep, OffboardingCase, Plan
 from offboarding.services import lifecycle
 from tests.conftest import utc
-from tests.core.processes import start_manage, worker_environment
+from tests.core.processes import start_celery_worker, start_manage, worker_environment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -88,32 +88,7 @@ def test_celery_worker_moves_due_case_on(transactional_db, django_user_model, se
     broker = settings.TEST_REDIS_URL
     env = worker_environment("tests.settings", OFFBOARDING_WORKER_BROKER_URL=broker)
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    import subprocess
-    import sys
-
-    from tests.core.processes import ROOT
-
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-            "-Q",
-            "offboarding-test",
-        ],
-        cwd=ROOT,
-        env={**env, "CELERY_TASK_DEFAULT_QUEUE": "offboarding-test"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_celery_worker("offboarding-test", env, "--pool=solo")
     try:
         client = Celery(broker=broker)
         client.send_task("offboarding.scan_due_work", queue="offboarding-test")

@@ -98,7 +98,16 @@ def progress_of(case) -> dict[str, PurgeProgress]:
     return {row.source: row for row in PurgeProgress.objects.filter(case=case)}
 
 
-def test_chunks_run_on_several_connections_with_exact_progress(larger_world, parallel):
+def assert_purged(case, expected: dict[str, int], organisation) -> None:
+    """Assert that every source is done, counted ``expected`` rows and left none."""
+    progress = progress_of(case)
+    for name, count in expected.items():
+        assert progress[name].deleted == count, name
+        assert progress[name].done, name
+    assert expected_counts(organisation) == dict.fromkeys(expected, 0)
+
+
+def test_chunks_spread_over_connections(larger_world, parallel):
     northwind, contoso, case = larger_world
     expected = expected_counts(northwind.organisation)
     contoso_before = rows_of(contoso.organisation.pk)
@@ -128,7 +137,7 @@ def test_chunks_run_on_several_connections_with_exact_progress(larger_world, par
     assert not PendingFileDeletion.objects.filter(case=case, deleted_at__isnull=True).exists()
 
 
-def test_failed_connection_stops_purge_and_rerun_finishes(larger_world, parallel):
+def test_failed_connection_then_rerun(larger_world, parallel):
     northwind, contoso, case = larger_world
     expected = expected_counts(northwind.organisation)
     contoso_before = rows_of(contoso.organisation.pk)
@@ -136,7 +145,7 @@ def test_failed_connection_stops_purge_and_rerun_finishes(larger_world, parallel
     with ChunkWatch(fail_at=4), pytest.raises(DatabaseError, match="connection lost"):
         purge_account_rows(northwind.key, case)
 
-    # What the progress rows say is exactly what is gone: the failed chunks rolled back.
+    # The progress rows count exactly the rows that are gone: failed chunks rolled back.
     remaining = expected_counts(northwind.organisation)
     progress = progress_of(case)
     for name in SOURCES:
@@ -152,11 +161,7 @@ def test_failed_connection_stops_purge_and_rerun_finishes(larger_world, parallel
         purge_account_rows(northwind.key, case)
 
     assert watch.backends
-    progress = progress_of(case)
-    for name, count in expected.items():
-        assert progress[name].deleted == count, name
-        assert progress[name].done, name
-    assert expected_counts(northwind.organisation) == dict.fromkeys(expected, 0)
+    assert_purged(case, expected, northwind.organisation)
     assert rows_of(contoso.organisation.pk) == contoso_before
 
 
@@ -175,7 +180,7 @@ def test_key_ranges_cover_every_key_once(larger_world):
     northwind, _, _ = larger_world
     source = get_registry().get("comments")
     queryset = source.queryset(northwind.key)
-    ranges = KeyRanges(queryset)
+    ranges = KeyRanges(queryset, "default")
     claimed: list[tuple] = []
     while (found := ranges.claim(4)) is not None:
         claimed.append(found)
@@ -186,3 +191,124 @@ def test_key_ranges_cover_every_key_once(larger_world):
     flat = [key for keys in covered for key in keys]
     assert flat == list(queryset.order_by("pk").values_list("pk", flat=True))
     assert ranges.claim(4) is None
+
+
+class ActivityReadsFromReplica:
+    """A primary/replica router that reads activity entries from the "replica" alias."""
+
+    def db_for_read(self, model, **hints):
+        return "replica" if model is ActivityEntry else None
+
+    def db_for_write(self, model, **hints):
+        return None
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return None
+
+
+@pytest.fixture
+def lagging_replica(larger_world, settings, monkeypatch):
+    """A "replica" alias that still shows the activity entries of the moment it was made.
+
+    The alias reads the test database with a schema first on its search path that holds
+    a copy of the activity table, as a replica that lags behind the primary would.
+    """
+    from django.db import connections
+    from django.utils.connection import BaseConnectionHandler
+
+    # Django's test case lets threads connect to aliases it does not know, such as
+    # this one added at run time, but not to aliases it finds in the handler.
+    monkeypatch.setattr(
+        BaseConnectionHandler,
+        "__contains__",
+        lambda handler, alias: alias != "replica" and alias in handler.settings,
+        raising=False,
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA replica_copy")
+        cursor.execute(
+            "CREATE TABLE replica_copy.workspace_activityentry AS TABLE workspace_activityentry"
+        )
+    options = {
+        **connection.settings_dict.get("OPTIONS", {}),
+        "options": "-c search_path=replica_copy,public",
+    }
+    connections.settings["replica"] = {**connection.settings_dict, "OPTIONS": options}
+    settings.DATABASE_ROUTERS = [f"{__name__}.ActivityReadsFromReplica"]
+    yield
+    connections["replica"].close()
+    del connections.settings["replica"]
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA replica_copy CASCADE")
+
+
+def test_key_ranges_ignore_replica_lag(larger_world, parallel, lagging_replica):
+    northwind, _, case = larger_world
+    # Written on the primary after the replica's copy was taken.
+    for _ in range(8):
+        ActivityEntry.objects.create(
+            organisation=northwind.organisation, actor=northwind.owner, verb="commented"
+        )
+    on_primary = ActivityEntry.objects.using("default").filter(organisation=northwind.organisation)
+    assert ActivityEntry.objects.filter(organisation=northwind.organisation).count() < (
+        on_primary.count()
+    )
+
+    purge_account_rows(northwind.key, case)
+
+    assert progress_of(case)["activity"].done
+    assert on_primary.count() == 0
+
+
+def test_caller_without_autocommit_keeps_one_connection(larger_world, parallel):
+    northwind, _, _ = larger_world
+    before = rows_of(northwind.organisation.pk)
+    from django.db import transaction
+
+    # Another connection waiting for the caller's row locks would wait forever, because
+    # the caller's thread waits for it; a lock timeout turns that wait into an error.
+    def time_out_lock_waits(sender, connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+
+    connection_created.connect(time_out_lock_waits)
+    # A transaction the caller opened by turning autocommit off, then rolls back.
+    transaction.set_autocommit(False)
+    try:
+        with ChunkWatch() as watch:
+            purge_account_rows(northwind.key)
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
+        connection_created.disconnect(time_out_lock_waits)
+
+    assert set(watch.backends) == {connection.connection.info.backend_pid}
+    assert rows_of(northwind.organisation.pk) == before
+
+
+def test_purge_continues_without_extra_connection(larger_world, parallel, monkeypatch):
+    import psycopg
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    northwind, contoso, case = larger_world
+    expected = expected_counts(northwind.organisation)
+    contoso_before = rows_of(contoso.organisation.pk)
+    connect = DatabaseWrapper.get_new_connection
+
+    # What a server at its connection limit answers to the purge's extra connections.
+    def refuse_extra_connections(wrapper, conn_params):
+        if threading.current_thread() is not threading.main_thread():
+            raise psycopg.OperationalError("sorry, too many clients already")
+        return connect(wrapper, conn_params)
+
+    monkeypatch.setattr(DatabaseWrapper, "get_new_connection", refuse_extra_connections)
+    with ChunkWatch() as watch:
+        purge_account_rows(northwind.key, case)
+
+    assert set(watch.backends) == {connection.connection.info.backend_pid}
+    assert_purged(case, expected, northwind.organisation)
+    assert rows_of(contoso.organisation.pk) == contoso_before
