@@ -477,6 +477,7 @@ class AccountPurge:
             self.case is not None
             and self.progress_using == using
             and not connection.in_atomic_block
+            and connection.get_autocommit()
         )
         # Other connections cannot see a caller's uncommitted transaction, and would wait
         # for its row locks while this thread waits for them. A caller that turned

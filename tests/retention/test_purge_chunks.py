@@ -160,3 +160,17 @@ def test_caller_transaction_keeps_commit(world, small_batches):
         seen = synchronous_commit_in_chunks(northwind, case, [get_registry().get("activity")])
     assert seen
     assert set(seen) == {"on"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_caller_without_autocommit_keeps_commit(world, small_batches):
+    northwind, _, case = world
+    transaction.set_autocommit(False)
+    try:
+        seen = synchronous_commit_in_chunks(northwind, case, [get_registry().get("activity")])
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
+    assert seen
+    assert set(seen) == {"on"}
