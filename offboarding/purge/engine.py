@@ -494,7 +494,8 @@ class AccountPurge:
             return
         last = None
         while True:
-            remaining = node.source.queryset(self.account_key).order_by("pk")
+            # Keys come from the database the rows are deleted from, not a read replica.
+            remaining = node.source.queryset(self.account_key).using(using).order_by("pk")
             if last is not None:
                 remaining = remaining.filter(pk__gt=last)
             keys = remaining.values_list("pk", flat=True)[: node.chunk]
