@@ -129,7 +129,7 @@ def server_cpu_seconds(backend_pid: int) -> float | None:
 
 
 class TransactionClock:
-    """The longest and the number of transactions, on every connection of the process."""
+    """Maximum duration and count of transactions, over every connection of the process."""
 
     def __init__(self) -> None:
         self.longest = 0.0

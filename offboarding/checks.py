@@ -167,7 +167,7 @@ def _check_purge_settings() -> list[Error]:
     ):
         messages.append(
             Error(
-                f'OFFBOARDING["PURGE_TRANSACTION_TARGET"] = {target!r} is not a duration.',
+                f'OFFBOARDING["PURGE_TRANSACTION_TARGET"] = {target!r} is invalid: expected a duration.',
                 hint="Use a timedelta or seconds above 0, or None for fixed PURGE_BATCH_SIZE rows.",
                 id="offboarding.E010",
             )

@@ -23,7 +23,7 @@ stay on the server).
 On PostgreSQL the chunks of one source can run on several connections at once
 (``OFFBOARDING["PURGE_CONNECTIONS"]``, 2 by default). The connections take turns at a
 shared keyset position: each claims the next range of primary keys, as many as its next
-chunk holds, then deletes that range in its own transaction. Most of a purge's time is
+chunk contains, then deletes that range in its own transaction. Most of a purge's time is
 the database's own work per deleted row (foreign key checks above all), so a second
 connection uses a second server core. The ranges do not overlap, and every connection
 locks the progress rows in primary key order, so they wait for each other there
@@ -534,8 +534,8 @@ class AccountPurge:
                         connections[using].ensure_connection()
                     except DatabaseError:
                         logger.warning(
-                            "Purge of account %s: no extra connection for %s, "
-                            "continuing on the others",
+                            "Purge of account %s: opening an extra connection for %s "
+                            "failed, continuing on the others",
                             self.account_key,
                             node.model._meta.label,
                             exc_info=True,

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 from django.db.backends.signals import connection_created
+from django.db.models import QuerySet
 
 from config.workspace.models import ActivityEntry, Attachment, Comment, Project, Task
 from offboarding.models import PendingFileDeletion, PurgeProgress
@@ -213,7 +214,7 @@ class ActivityReadsFromReplica:
 def lagging_replica(larger_world, settings, monkeypatch):
     """A "replica" alias that still shows the activity entries of the moment it was made.
 
-    The alias reads the test database with a schema first on its search path that holds
+    The alias reads the test database with a schema first on its search path that contains
     a copy of the activity table, as a replica that lags behind the primary would.
     """
     from django.db import connections
@@ -246,14 +247,18 @@ def lagging_replica(larger_world, settings, monkeypatch):
         cursor.execute("DROP SCHEMA replica_copy CASCADE")
 
 
-def test_key_ranges_ignore_replica_lag(larger_world, parallel, lagging_replica):
-    northwind, _, case = larger_world
-    # Written on the primary after the replica's copy was taken.
+def activity_ahead_of_replica(northwind) -> QuerySet:
+    """Write activity entries on the primary after the replica's copy; return them all."""
     for _ in range(8):
         ActivityEntry.objects.create(
             organisation=northwind.organisation, actor=northwind.owner, verb="commented"
         )
-    on_primary = ActivityEntry.objects.using("default").filter(organisation=northwind.organisation)
+    return ActivityEntry.objects.using("default").filter(organisation=northwind.organisation)
+
+
+def test_key_ranges_ignore_replica_lag(larger_world, parallel, lagging_replica):
+    northwind, _, case = larger_world
+    on_primary = activity_ahead_of_replica(northwind)
     assert ActivityEntry.objects.filter(organisation=northwind.organisation).count() < (
         on_primary.count()
     )
@@ -270,7 +275,7 @@ def test_caller_without_autocommit_keeps_one_connection(larger_world, parallel):
     from django.db import transaction
 
     # Another connection waiting for the caller's row locks would wait forever, because
-    # the caller's thread waits for it; a lock timeout turns that wait into an error.
+    # the caller's thread waits for it. A lock timeout turns that wait into an error.
     def time_out_lock_waits(sender, connection, **kwargs):
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '3s'")
@@ -299,7 +304,7 @@ def test_purge_continues_without_extra_connection(larger_world, parallel, monkey
     contoso_before = rows_of(contoso.organisation.pk)
     connect = DatabaseWrapper.get_new_connection
 
-    # What a server at its connection limit answers to the purge's extra connections.
+    # The error a server at its connection limit returns to the purge's extra connections.
     def refuse_extra_connections(wrapper, conn_params):
         if threading.current_thread() is not threading.main_thread():
             raise psycopg.OperationalError("sorry, too many clients already")
@@ -318,11 +323,7 @@ def test_collector_path_ignores_replica_lag(larger_world, parallel, lagging_repl
     from django.db.models.signals import pre_delete
 
     northwind, _, case = larger_world
-    for _ in range(8):
-        ActivityEntry.objects.create(
-            organisation=northwind.organisation, actor=northwind.owner, verb="commented"
-        )
-    on_primary = ActivityEntry.objects.using("default").filter(organisation=northwind.organisation)
+    on_primary = activity_ahead_of_replica(northwind)
     deleted_one_by_one = []
 
     # A delete signal receiver sends activity entries through Django's collector.
