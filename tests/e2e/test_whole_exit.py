@@ -30,7 +30,8 @@ import requests
 from allauth.account.models import EmailAddress
 from django.db.models import Q
 from lxml import etree
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
 
 from config.accounts.models import Organisation
 from config.api.models import ApiKey
@@ -333,10 +334,22 @@ def test_whole_exit(e2e: Harness, chromium):
     owner.get_by_label("JSON (one array per data source)").check()
     owner.get_by_role("button", name="Start export").click()
     download_link = owner.get_by_role("link", name="Download the archive")
+    # Wait for the page after the form's redirect. A reload that overlaps that navigation
+    # can fail with "Not attached to an active page".
+    expect(owner.get_by_role("link", name="Check progress").or_(download_link)).to_be_visible(
+        timeout=30_000
+    )
+    owner.wait_for_load_state()
 
     def export_ready() -> bool:
         e2e.assert_running()
-        owner.reload()
+        try:
+            owner.reload()
+        except PlaywrightError as error:
+            # The next poll retries a failed reload. The wait's timeout still fails the
+            # test when the page never loads.
+            screens.mark(f"reload failed, retrying: {error.message.splitlines()[0]}")
+            return False
         return download_link.count() == 1
 
     wait_until(export_ready, timeout=MOVE_TIMEOUT, interval=1, what="the export archive")
