@@ -57,6 +57,10 @@ class DemoAdapter(DefaultOffboardingAdapter):
     def get_jurisdiction(self, account: Organisation) -> str:
         return account.jurisdiction
 
+    def is_consumer(self, account: Organisation) -> bool:
+        # An organisation that gave a VAT ID buys as a business.
+        return not account.vat_id
+
     def get_seller_details(self) -> PartyDetails:
         return SELLER
 

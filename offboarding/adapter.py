@@ -127,6 +127,15 @@ class DefaultOffboardingAdapter:
             .first()
         )
 
+    def is_consumer(self, account: models.Model) -> bool:
+        """Return whether ``account`` buys as a consumer rather than as a business.
+
+        Consumer law's rights, such as the EU 14-day withdrawal from a distance contract,
+        are offered only to consumers. The default treats every account as a consumer, so a
+        host that sells to businesses overrides this.
+        """
+        return True
+
     def get_seller_details(self) -> PartyDetails:
         return PartyDetails(name=getattr(settings, "OFFBOARDING_SELLER_NAME", "") or "Seller")
 

@@ -84,7 +84,7 @@ class PortalNotFound(Http404):
 
 
 class NoWithdrawalPeriod(PortalNotFound):
-    """The account is outside its withdrawal period, or its contract is already cancelled."""
+    """The account is a business, outside its withdrawal period, or already cancelled."""
 
 
 def _renders_not_found(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -194,10 +194,16 @@ def _data_deleted_on(case: OffboardingCase, portal: Portal) -> datetime | None:
 
 
 def _withdrawal_deadline(portal: Portal) -> datetime | None:
-    """Return the end of the withdrawal period if the account is still inside it."""
+    """Return the end of the withdrawal period if the account is still inside it.
+
+    Only consumers have the right of withdrawal, so a business account gets None.
+    """
     if not portal.profile.withdrawal_days:
         return None
-    started = get_adapter().get_contract_started_at(portal.account)
+    adapter = get_adapter()
+    if not adapter.is_consumer(portal.account):
+        return None
+    started = adapter.get_contract_started_at(portal.account)
     if started is None:
         return None
     deadline = started + timedelta(days=portal.profile.withdrawal_days)

@@ -136,6 +136,17 @@ def test_adapter_invoice_parties(team):
     assert buyer.email == "globex-owner@example.com"
 
 
+def test_adapter_business_with_vat_id(team):
+    adapter = DemoAdapter()
+    organisation = team["organisation"]
+    assert adapter.is_consumer(organisation)
+
+    organisation.vat_id = "DE987654321"
+    organisation.save(update_fields=["vat_id"])
+
+    assert not adapter.is_consumer(organisation)
+
+
 def test_adapter_account_follows_session_choice(team, make_organisation):
     adapter = DemoAdapter()
     owner = team["owner"]

@@ -8,6 +8,11 @@ class EuAdapter(DefaultOffboardingAdapter):
         return "eu"
 
 
+class EuBusinessAdapter(EuAdapter):
+    def is_consumer(self, account):
+        return False
+
+
 class GermanAdapter(DefaultOffboardingAdapter):
     def get_jurisdiction(self, account):
         return "de"

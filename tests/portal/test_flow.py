@@ -413,6 +413,26 @@ def test_withdrawal_window(client, make_customer, reasons, settings, clock_now):
     assert client.get(reverse("offboarding:contract-withdrawal")).status_code == 404
 
 
+def test_withdrawal_not_offered_to_business(client, make_customer, reasons, settings):
+    settings.OFFBOARDING = {
+        "CLOCK": "database",
+        "ADAPTER": "tests.portal.adapters.EuBusinessAdapter",
+    }
+    business = make_customer("bob", subscribed_at=utc(2024, 3, 1, 9))
+    client.force_login(business)
+
+    page = client.get(reverse("offboarding:cancel")).content.decode()
+    assert "Withdraw from contract here" not in page
+
+    response = client.post(reverse("offboarding:contract-withdrawal"), {"confirm": "on"})
+    assert response.status_code == 404
+    assert "No withdrawal period is running" in response.content.decode()
+    assert not OffboardingCase.objects.filter(account_key=str(business.pk)).exists()
+    subscription = LedgerSubscription.objects.get(account_key=str(business.pk))
+    assert subscription.status == "active"
+    assert subscription.cancel_at is None
+
+
 def test_confirmation_email_is_sent_once_with_dates(
     client, customer, reasons, settings, mailoutbox
 ):
