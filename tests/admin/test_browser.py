@@ -85,6 +85,11 @@ class StaffSession:
         self.page.click("input[type=submit]")
         self.page.wait_for_selector("#site-name")
 
+    def settle(self):
+        # On SQLite the live server and the test share one in-memory connection, so the
+        # test reads the database only after the server has finished every request.
+        self.page.wait_for_load_state("networkidle")
+
     def shot(self, label):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=SCREENSHOTS / f"admin-{self.name}-{label}.png", full_page=True)
@@ -138,6 +143,7 @@ def test_customer_success_extends_but_cannot_purge(
     session.page.click("input[type=submit].default")
     session.page.wait_for_selector(".messagelist .success")
     session.shot("extended")
+    session.settle()
 
     case.refresh_from_db()
     assert case.retention_ends_at == utc(2024, 5, 10, 10)
@@ -147,6 +153,7 @@ def test_customer_success_extends_but_cannot_purge(
     purge_url = reverse("admin:offboarding_offboardingcase_action", args=[case.pk, "purge_now"])
     response = session.page.goto(session.base + purge_url)
     assert response.status == 403
+    session.settle()
     case.refresh_from_db()
     assert case.purge_started_at is None
     session.close()
@@ -174,6 +181,7 @@ def test_administrator_purges_after_dry_run(
     session.page.click("input[type=submit].default")
     session.page.wait_for_selector(".messagelist .success")
     session.shot("purged")
+    session.settle()
 
     case.refresh_from_db()
     assert case.state == CaseState.PURGED

@@ -71,7 +71,17 @@ def start_cancelling(page, live_server) -> None:
     page.get_by_label("At the end of the paid period").check()
 
 
-def case_of(user) -> OffboardingCase:
+def settled(page) -> None:
+    """Wait until the page has loaded and made no request for 500 ms.
+
+    On SQLite the live server and the test share one in-memory connection, so the test
+    reads the database only after the server has finished every request of the page.
+    """
+    page.wait_for_load_state("networkidle")
+
+
+def case_of(page, user) -> OffboardingCase:
+    settled(page)
     return OffboardingCase.objects.get(account_key=str(user.pk))
 
 
@@ -90,7 +100,7 @@ def test_cancel_declining_every_offer(
     assert page.get_by_role("heading", level=1).inner_text() == "Your cancellation is confirmed"
     page.get_by_role("button", name="Skip").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your subscription is cancelled"
-    case = case_of(customer)
+    case = case_of(page, customer)
     assert case.state == CaseState.SCHEDULED
     assert case.offer_events.filter(action="declined").count() == 2
 
@@ -103,7 +113,7 @@ def test_accept_sixty_day_pause(page, live_server, customer, reasons, pause_offe
 
     assert page.get_by_role("heading", level=1).inner_text() == "Your subscription is paused"
     assert page.get_by_role("button", name="Resume now").is_visible()
-    case = case_of(customer)
+    case = case_of(page, customer)
     assert case.saved_as == SaveKind.PAUSED
     assert (case.pause_ends_at - NOW).days == 60
 
@@ -116,7 +126,7 @@ def test_choose_the_vault(page, live_server, customer, reasons, pause_offer, vau
 
     assert page.get_by_role("heading", level=1).inner_text() == "Your data is in the data vault"
     assert page.get_by_role("button", name="Reactivate my account").is_visible()
-    assert case_of(customer).state == CaseState.VAULTED
+    assert case_of(page, customer).state == CaseState.VAULTED
 
 
 def test_undo_pending_cancel(page, live_server, customer, reasons):
@@ -127,7 +137,7 @@ def test_undo_pending_cancel(page, live_server, customer, reasons):
     page.get_by_role("button", name="Undo the cancellation").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "Your cancellation was undone"
-    assert case_of(customer).state == CaseState.WITHDRAWN
+    assert case_of(page, customer).state == CaseState.WITHDRAWN
 
 
 def test_reactivate_after_boundary(page, live_server, customer, reasons, clock_now):
@@ -135,13 +145,12 @@ def test_reactivate_after_boundary(page, live_server, customer, reasons, clock_n
     start_cancelling(page, live_server)
     page.get_by_role("button", name="Cancel subscription").click()
     page.get_by_role("button", name="Skip").click()
-    # The live server must be done with the request before this thread uses the
-    # database: on SQLite both share one in-memory connection.
     expect(page.get_by_role("heading", level=1)).to_have_text("Your subscription is cancelled")
+    settled(page)
 
     clock_now.advance(after_period())
     jobs.scan_due_work()
-    assert case_of(customer).state == CaseState.ENDED
+    assert case_of(page, customer).state == CaseState.ENDED
 
     # Revocation signed every session out at the boundary; the owner signs in again.
     sign_in(page, live_server, customer)
@@ -150,7 +159,7 @@ def test_reactivate_after_boundary(page, live_server, customer, reasons, clock_n
     page.get_by_role("button", name="Reactivate my account").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "Your account is active again"
-    assert case_of(customer).state == CaseState.REACTIVATED
+    assert case_of(page, customer).state == CaseState.REACTIVATED
 
 
 def test_german_profile_confirms_in_one_click(
@@ -171,6 +180,7 @@ def test_german_profile_confirms_in_one_click(
     page.get_by_role("button", name="Cancel now").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "Your cancellation is confirmed"
+    settled(page)
     case = OffboardingCase.objects.get(account_key=str(organisation.pk))
     assert case.state == CaseState.SCHEDULED
     assert not case.offer_events.exists()
