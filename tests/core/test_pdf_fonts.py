@@ -1,8 +1,8 @@
 """Chinese, Japanese and Korean text in the app's PDFs: system fonts after the bundled one.
 
 The bundled DejaVu Sans has no CJK glyphs. The rendering test needs a system CJK font
-(Debian: fonts-noto-cjk or fonts-ipafont-gothic) and is skipped where none is installed,
-so CI does not depend on one.
+(Debian: fonts-noto-cjk or fonts-ipafont-gothic, which CI installs) and is skipped where
+none is installed.
 """
 
 from __future__ import annotations
