@@ -22,6 +22,7 @@ SELLER = PartyDetails(
     country_code="DE",
     vat_id="DE123456789",
     email="billing@example.com",
+    legal_registration_id="HRB 123456 B",
 )
 
 

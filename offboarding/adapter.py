@@ -42,6 +42,10 @@ class PartyDetails:
     country_code: str = ""
     vat_id: str = ""
     email: str = ""
+    # The party's registration with a public register, such as a commercial register
+    # number ("HRB 123456 B"). EN 16931 calls it the legal registration identifier, and
+    # an invoice that may not carry the seller's VAT ID (category "O") needs it.
+    legal_registration_id: str = ""
 
 
 class DefaultOffboardingAdapter:

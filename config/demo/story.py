@@ -34,11 +34,21 @@ CONSULTANT_EMAIL = "consultant@example.com"
 ROWS_PER_ORGANISATION = 600
 
 PLANS = [
-    # code, name, amount, currency, interval, tax rate in percent
-    ("team-monthly", "Team (monthly)", Decimal("30.00"), "EUR", "month", Decimal("19.00")),
-    ("team-yearly", "Team (yearly)", Decimal("300.00"), "EUR", "year", Decimal("19.00")),
-    ("starter-monthly", "Starter (monthly)", Decimal("12.00"), "EUR", "month", Decimal("19.00")),
-    ("starter-jpy", "Starter (JPY)", Decimal("3000"), "JPY", "month", Decimal("0.00")),
+    # code, name, amount, currency, interval, tax rate in percent, VAT category. The
+    # German seller sells the JPY plan to customers outside the EU, a service outside the
+    # scope of German VAT ("O"); blank means standard rated.
+    ("team-monthly", "Team (monthly)", Decimal("30.00"), "EUR", "month", Decimal("19.00"), ""),
+    ("team-yearly", "Team (yearly)", Decimal("300.00"), "EUR", "year", Decimal("19.00"), ""),
+    (
+        "starter-monthly",
+        "Starter (monthly)",
+        Decimal("12.00"),
+        "EUR",
+        "month",
+        Decimal("19.00"),
+        "",
+    ),
+    ("starter-jpy", "Starter (JPY)", Decimal("3000"), "JPY", "month", Decimal("0.00"), "O"),
 ]
 
 
@@ -153,7 +163,7 @@ def member_email(slug: str, role: str) -> str:
 
 
 def _ensure_plans(report: SetupReport) -> None:
-    for code, name, amount, currency, interval, tax_rate in PLANS:
+    for code, name, amount, currency, interval, tax_rate, tax_category in PLANS:
         _plan, created = Plan.objects.get_or_create(
             code=code,
             defaults={
@@ -162,6 +172,7 @@ def _ensure_plans(report: SetupReport) -> None:
                 "currency": currency,
                 "interval": interval,
                 "tax_rate": tax_rate,
+                "tax_category": tax_category,
             },
         )
         if created:

@@ -1,3 +1,11 @@
 """Admin registrations, one module per part of the app."""
 
-from offboarding.admin import cases, exports, invoices, notices, portal, retention  # noqa: F401
+from offboarding.admin import (  # noqa: F401
+    cases,
+    exports,
+    invoices,
+    ledger,
+    notices,
+    portal,
+    retention,
+)

@@ -62,6 +62,7 @@ class LineInline(ReadOnlyInline):
         "unit_price_money",
         "net_amount_money",
         "tax_rate",
+        "tax_category",
         "tax_amount_money",
         "gross_amount_money",
     )

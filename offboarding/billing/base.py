@@ -43,7 +43,13 @@ class DowngradeOption:
 
 @dataclass(frozen=True)
 class StatementLine:
-    """A charge or credit of the last period; positive charges, negative credits."""
+    """A charge or credit of the last period; positive charges, negative credits.
+
+    ``tax_category`` is the VAT category code of UNCL 5305 as EN 16931 uses it (S, Z, E,
+    AE, K, G, O, L or M). Blank means "S" when ``tax_rate`` is above 0 and "Z" otherwise.
+    ``tax_exemption_reason`` (text) and ``tax_exemption_reason_code`` (a VATEX code such
+    as "VATEX-EU-AE") state why no VAT is charged; category "E" requires one of them.
+    """
 
     kind: str
     description: str
@@ -52,6 +58,9 @@ class StatementLine:
     quantity: Decimal = Decimal("1")
     period_start: datetime | None = None
     period_end: datetime | None = None
+    tax_category: str = ""
+    tax_exemption_reason: str = ""
+    tax_exemption_reason_code: str = ""
 
 
 @dataclass(frozen=True)

@@ -281,6 +281,9 @@ class LocalLedgerBackend(BillingBackend):
                         tax_rate=entry.tax_rate,
                         period_start=entry.period_start,
                         period_end=entry.period_end,
+                        tax_category=plan.tax_category,
+                        tax_exemption_reason=plan.tax_exemption_reason,
+                        tax_exemption_reason_code=plan.tax_exemption_reason_code,
                     )
                 )
         if not any(line.kind == Kind.PERIOD for line in lines):
@@ -295,6 +298,9 @@ class LocalLedgerBackend(BillingBackend):
                     description=f"{plan.name}, no charge",
                     period_start=last.start,
                     period_end=last.end,
+                    tax_category=plan.tax_category,
+                    tax_exemption_reason=plan.tax_exemption_reason,
+                    tax_exemption_reason_code=plan.tax_exemption_reason_code,
                 ),
             )
         return ClosingStatement(

@@ -12,6 +12,12 @@ from typing import Any
 
 from lxml import etree
 
+from offboarding.invoices.tax_categories import (
+    INTRA_COMMUNITY,
+    WITHOUT_RATE,
+    category_for_rate,
+    omits_vat_ids,
+)
 from offboarding.money import currency_exponent
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -77,8 +83,9 @@ def build_cii_xml(invoice: Any) -> bytes:
     transaction = _el(root, RSM, "SupplyChainTradeTransaction")
     for line in invoice.lines.all():
         _line_item(transaction, line, invoice.currency)
-    _agreement(transaction, invoice)
-    _ram(transaction, "ApplicableHeaderTradeDelivery")
+    categories = {group["category"] for group in invoice.tax_breakdown}
+    _agreement(transaction, invoice, with_vat_ids=not omits_vat_ids(categories))
+    _delivery(transaction, invoice, categories)
     _settlement(transaction, invoice)
 
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -108,8 +115,10 @@ def _line_item(transaction: etree._Element, line: Any, currency: str) -> None:
     settlement = _ram(item, "SpecifiedLineTradeSettlement")
     tax = _ram(settlement, "ApplicableTradeTax")
     _ram(tax, "TypeCode", "VAT")
-    _ram(tax, "CategoryCode", "S" if line.tax_rate > 0 else "Z")
-    _ram(tax, "RateApplicablePercent", _decimal(line.tax_rate))
+    category = line.tax_category or category_for_rate(line.tax_rate)
+    _ram(tax, "CategoryCode", category)
+    if category not in WITHOUT_RATE:
+        _ram(tax, "RateApplicablePercent", _decimal(line.tax_rate))
     if line.period_start and line.period_end:
         period = _ram(settlement, "BillingSpecifiedPeriod")
         _date(period, "StartDateTime", line.period_start.date())
@@ -118,9 +127,13 @@ def _line_item(transaction: etree._Element, line: Any, currency: str) -> None:
     _ram(summation, "LineTotalAmount", _amount(line.net_amount, currency))
 
 
-def _party(parent: etree._Element, tag: str, details: dict) -> None:
+def _party(parent: etree._Element, tag: str, details: dict, *, with_vat_id: bool) -> None:
     party = _ram(parent, tag)
     _ram(party, "Name", details.get("name") or "-")
+    # Invoices stored before PartyDetails had this field carry no such key.
+    if details.get("legal_registration_id"):
+        legal = _ram(party, "SpecifiedLegalOrganization")
+        _ram(legal, "ID", details["legal_registration_id"])
     country = details.get("country_code") or ""
     if country:
         address = _ram(party, "PostalTradeAddress")
@@ -130,14 +143,23 @@ def _party(parent: etree._Element, tag: str, details: dict) -> None:
     if details.get("email"):
         contact = _ram(party, "URIUniversalCommunication")
         _ram(contact, "URIID", details["email"], schemeID="EM")
-    if details.get("vat_id"):
+    if with_vat_id and details.get("vat_id"):
         _ram(_ram(party, "SpecifiedTaxRegistration"), "ID", details["vat_id"], schemeID="VA")
 
 
-def _agreement(transaction: etree._Element, invoice: Any) -> None:
+def _agreement(transaction: etree._Element, invoice: Any, *, with_vat_ids: bool) -> None:
     agreement = _ram(transaction, "ApplicableHeaderTradeAgreement")
-    _party(agreement, "SellerTradeParty", invoice.seller)
-    _party(agreement, "BuyerTradeParty", invoice.buyer)
+    _party(agreement, "SellerTradeParty", invoice.seller, with_vat_id=with_vat_ids)
+    _party(agreement, "BuyerTradeParty", invoice.buyer, with_vat_id=with_vat_ids)
+
+
+def _delivery(transaction: etree._Element, invoice: Any, categories: set[str]) -> None:
+    delivery = _ram(transaction, "ApplicableHeaderTradeDelivery")
+    if INTRA_COMMUNITY in categories:
+        # BR-IC-12: an intra-community supply names the country it goes to, the buyer's.
+        ship_to = _ram(delivery, "ShipToTradeParty")
+        address = _ram(ship_to, "PostalTradeAddress")
+        _ram(address, "CountryID", invoice.buyer["country_code"].upper())
 
 
 def _settlement(transaction: etree._Element, invoice: Any) -> None:
@@ -145,12 +167,21 @@ def _settlement(transaction: etree._Element, invoice: Any) -> None:
     settlement = _ram(transaction, "ApplicableHeaderTradeSettlement")
     _ram(settlement, "InvoiceCurrencyCode", currency)
     for group in invoice.tax_breakdown:
+        category = group["category"]
+        # Invoices issued before exemption reasons were stored have no reason keys.
+        reason = group.get("exemption_reason", "")
+        reason_code = group.get("exemption_reason_code", "")
         tax = _ram(settlement, "ApplicableTradeTax")
         _ram(tax, "CalculatedAmount", _amount(Decimal(group["tax"]), currency))
         _ram(tax, "TypeCode", "VAT")
+        if reason:
+            _ram(tax, "ExemptionReason", reason)
         _ram(tax, "BasisAmount", _amount(Decimal(group["basis"]), currency))
-        _ram(tax, "CategoryCode", group["category"])
-        _ram(tax, "RateApplicablePercent", _decimal(Decimal(group["rate"])))
+        _ram(tax, "CategoryCode", category)
+        if reason_code:
+            _ram(tax, "ExemptionReasonCode", reason_code)
+        if category not in WITHOUT_RATE:
+            _ram(tax, "RateApplicablePercent", _decimal(Decimal(group["rate"])))
     if invoice.period_start and invoice.period_end:
         period = _ram(settlement, "BillingSpecifiedPeriod")
         _date(period, "StartDateTime", invoice.period_start.date())

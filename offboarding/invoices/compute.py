@@ -4,13 +4,15 @@ Every amount is rounded half up to the currency's minor unit (``offboarding.mone
 and tax is rounded by one of two rules, chosen by ``OFFBOARDING["INVOICE_ROUNDING"]``:
 
 - ``"line"``: each line's tax is rounded, and the totals are sums of rounded figures.
-- ``"document"``: tax is rounded once per tax rate over the sum of that rate's lines.
+- ``"document"``: tax is rounded once per tax group over the sum of that group's lines.
   When prices include tax, the cent that the line nets lose to rounding goes to the
-  rate's largest line, so the lines still add up to the rate's taxable amount.
+  group's largest line, so the lines still add up to the group's taxable amount.
 
-With prices that include tax, both rules keep each rate's total equal to the sum of
-the gross amounts the customer paid, so the balance comes out to zero whenever the
-billing system's payments and refunds match its charges.
+A tax group is the lines that share a VAT category, a rate and an exemption reason
+(``offboarding.invoices.tax_categories`` checks each line's category). With prices that
+include tax, both rules keep each group's total equal to the sum of the gross amounts the
+customer paid, so the balance comes out to zero whenever the billing system's payments
+and refunds match its charges.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from offboarding.billing.base import ClosingStatement, StatementPayment
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+
+from offboarding.billing.base import ClosingStatement, StatementLine, StatementPayment
+from offboarding.invoices.tax_categories import LineTax, check_breakdown, line_tax
 from offboarding.money import quantize
 
 LINE = "line"
@@ -42,20 +48,23 @@ class DraftLine:
     gross_amount: Decimal
     period_start: datetime | None
     period_end: datetime | None
+    tax_category: LineTax
 
 
 @dataclass
 class TaxGroup:
+    """The lines of one VAT category, rate and exemption reason, with their tax.
+
+    ``exemption_reason`` may be a lazy translation; it takes the invoice's language when
+    the invoice is stored.
+    """
+
+    category: str
     rate: Decimal
     basis: Decimal
     tax: Decimal
-
-    @property
-    def category(self) -> str:
-        # UNCL 5305: "S" standard rate, "Z" zero rated.
-        # NOTE: a seller exempt from VAT needs "E" or "O" with an exemption reason, which
-        # the closing statement cannot express yet, so such invoices report "Z".
-        return "S" if self.rate > 0 else "Z"
+    exemption_reason: str | Promise = ""
+    exemption_reason_code: str = ""
 
 
 @dataclass
@@ -95,7 +104,11 @@ class InvoiceDraft:
 
 
 def compute_draft(statement: ClosingStatement, rounding: str) -> InvoiceDraft:
-    """Compute the lines, tax groups and totals of ``statement`` under ``rounding``."""
+    """Compute the lines, tax groups and totals of ``statement`` under ``rounding``.
+
+    Raises ``ValueError`` when a line's VAT category, rate or exemption reason breaks the
+    rules of EN 16931, naming the line.
+    """
     if rounding not in ROUNDING_RULES:
         raise ValueError(
             f"Invalid invoice rounding {rounding!r}; expected one of {ROUNDING_RULES}."
@@ -105,8 +118,10 @@ def compute_draft(statement: ClosingStatement, rounding: str) -> InvoiceDraft:
 
     currency = statement.currency
     lines = [
-        _line(line, currency, statement.prices_include_tax, rounding) for line in statement.lines
+        _line(line, position, currency, statement.prices_include_tax, rounding)
+        for position, line in enumerate(statement.lines, start=1)
     ]
+    check_breakdown((position, line.tax_category) for position, line in enumerate(lines, start=1))
     groups = _tax_groups(lines, currency, statement.prices_include_tax, rounding)
     return InvoiceDraft(
         currency=currency,
@@ -119,9 +134,19 @@ def compute_draft(statement: ClosingStatement, rounding: str) -> InvoiceDraft:
     )
 
 
-def _line(line, currency: str, prices_include_tax: bool, rounding: str) -> DraftLine:
+def _line(
+    line: StatementLine, position: int, currency: str, prices_include_tax: bool, rounding: str
+) -> DraftLine:
     amount = quantize(line.amount, currency)
     rate = Decimal(line.tax_rate)
+    checked = line_tax(
+        subject=gettext('line %(position)s ("%(description)s")')
+        % {"position": position, "description": line.description},
+        rate=rate,
+        category=line.tax_category,
+        reason=line.tax_exemption_reason,
+        reason_code=line.tax_exemption_reason_code,
+    )
     if prices_include_tax:
         tax = quantize(amount * rate / (HUNDRED + rate), currency)
         net = (
@@ -148,19 +173,33 @@ def _line(line, currency: str, prices_include_tax: bool, rounding: str) -> Draft
         gross_amount=gross if rounding == LINE or prices_include_tax else net,
         period_start=line.period_start,
         period_end=line.period_end,
+        tax_category=checked,
+    )
+
+
+def _group_key(line: DraftLine) -> tuple[Decimal, str, str, str]:
+    # Sorted by rate first, so invoices whose lines name no category list their groups
+    # in the order they always had.
+    category = line.tax_category
+    return (
+        line.tax_rate,
+        category.category,
+        category.exemption_reason_code,
+        str(category.exemption_reason),
     )
 
 
 def _tax_groups(
     lines: list[DraftLine], currency: str, prices_include_tax: bool, rounding: str
 ) -> list[TaxGroup]:
-    by_rate: dict[Decimal, list[DraftLine]] = defaultdict(list)
+    by_group: dict[tuple[Decimal, str, str, str], list[DraftLine]] = defaultdict(list)
     for line in lines:
-        by_rate[line.tax_rate].append(line)
+        by_group[_group_key(line)].append(line)
 
     groups = []
-    for rate in sorted(by_rate):
-        members = by_rate[rate]
+    for key in sorted(by_group):
+        members = by_group[key]
+        rate = key[0]
         if rounding == LINE:
             basis = sum((line.net_amount for line in members), Decimal(0))
             tax = sum((line.tax_amount or Decimal(0) for line in members), Decimal(0))
@@ -172,7 +211,17 @@ def _tax_groups(
         else:
             basis = sum((line.net_amount for line in members), Decimal(0))
             tax = quantize(basis * rate / HUNDRED, currency)
-        groups.append(TaxGroup(rate=rate, basis=basis, tax=tax))
+        first = members[0].tax_category
+        groups.append(
+            TaxGroup(
+                category=first.category,
+                rate=rate,
+                basis=basis,
+                tax=tax,
+                exemption_reason=first.exemption_reason,
+                exemption_reason_code=first.exemption_reason_code,
+            )
+        )
     return groups
 
 

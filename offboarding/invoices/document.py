@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext
 
+from offboarding.invoices import tax_categories
 from offboarding.invoices.cii import build_cii_xml
 from offboarding.invoices.pdf import html_to_pdf, render_html
 from offboarding.money import format_money, to_babel_locale
@@ -41,7 +43,12 @@ def invoice_context(invoice: Any) -> dict[str, Any]:
             else None,
             "quantity": _number(line.quantity, language),
             "unit_price": money(line.unit_price),
-            "tax_rate": _number(line.tax_rate, language),
+            # None where the line's category has no rate (category O).
+            "tax_rate": (
+                None
+                if line.vat_category in tax_categories.WITHOUT_RATE
+                else _number(line.tax_rate, language)
+            ),
             "net_amount": money(line.net_amount),
             "amount": money(line.gross_amount),
         }
@@ -58,14 +65,7 @@ def invoice_context(invoice: Any) -> dict[str, Any]:
         }
         for payment in invoice.payments.all()
     ]
-    tax_groups = [
-        {
-            "rate": _number(Decimal(group["rate"]), language),
-            "basis": money(Decimal(group["basis"])),
-            "tax": money(Decimal(group["tax"])),
-        }
-        for group in invoice.tax_breakdown
-    ]
+    tax_groups = [_tax_group(group, money, language) for group in invoice.tax_breakdown]
     return {
         "invoice": invoice,
         "seller": invoice.seller,
@@ -84,6 +84,26 @@ def invoice_context(invoice: Any) -> dict[str, Any]:
         "refunded_total": money(invoice.refunded_total),
         "balance_due": money(invoice.balance_due),
         "has_refunds": invoice.refunded_total != 0,
+    }
+
+
+def _tax_group(group: dict, money: Callable[[Decimal], str], language: str) -> dict[str, Any]:
+    category = group["category"]
+    return {
+        "category": category,
+        "category_label": tax_categories.LABELS.get(category, category),
+        # None where the category has no rate (category O).
+        "rate": (
+            None
+            if category in tax_categories.WITHOUT_RATE
+            else _number(Decimal(group["rate"]), language)
+        ),
+        "basis": money(Decimal(group["basis"])),
+        "tax": money(Decimal(group["tax"])),
+        # The legal mention; a reason given only as a VATEX code prints the code. Entries
+        # of invoices issued before exemption reasons were stored have neither key.
+        "exemption_reason": group.get("exemption_reason")
+        or group.get("exemption_reason_code", ""),
     }
 
 

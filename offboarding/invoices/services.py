@@ -25,7 +25,8 @@ from offboarding import clock
 from offboarding.adapter import PartyDetails, get_adapter
 from offboarding.conf import app_settings
 from offboarding.invoices.checks import SERIES_PATTERN
-from offboarding.invoices.compute import InvoiceDraft, compute_draft
+from offboarding.invoices.compute import InvoiceDraft, TaxGroup, compute_draft
+from offboarding.invoices.tax_categories import check_parties
 from offboarding.models import Actor, OffboardingCase
 from offboarding.models.invoices import (
     FinalInvoice,
@@ -84,7 +85,8 @@ def issue_final_invoice(case: OffboardingCase, *, now: datetime | None = None) -
     """Issue the final invoice of ``case`` from the billing backend's closing statement.
 
     Returns the existing invoice when there is one. Raises :class:`UnbalancedInvoice`
-    and issues nothing when the statement does not settle to zero.
+    and issues nothing when the statement does not settle to zero, and ``ValueError`` when
+    its VAT categories break EN 16931's rules or need party details that are missing.
     """
     existing = FinalInvoice.objects.filter(case=case).first()
     if existing is not None:
@@ -112,6 +114,13 @@ def issue_final_invoice(case: OffboardingCase, *, now: datetime | None = None) -
     language = adapter.get_language(account) if account is not None else settings.LANGUAGE_CODE
     zone = adapter.get_timezone(account) if account is not None else zoneinfo.ZoneInfo("UTC")
     issue_date = timezone.localtime(now, zone).date()
+    seller_details, buyer_details = asdict(seller), asdict(buyer)
+    check_parties(
+        (group.category for group in draft.tax_groups),
+        seller_details,
+        buyer_details,
+        has_period=bool(statement.period_start and statement.period_end),
+    )
 
     with transaction.atomic():
         OffboardingCase.objects.select_for_update().get(pk=case.pk)
@@ -135,17 +144,9 @@ def issue_final_invoice(case: OffboardingCase, *, now: datetime | None = None) -
             prices_include_tax=draft.prices_include_tax,
             language=language,
             time_zone=str(zone),
-            seller=asdict(seller),
-            buyer=asdict(buyer),
-            tax_breakdown=[
-                {
-                    "rate": str(group.rate),
-                    "category": group.category,
-                    "basis": str(group.basis),
-                    "tax": str(group.tax),
-                }
-                for group in draft.tax_groups
-            ],
+            seller=seller_details,
+            buyer=buyer_details,
+            tax_breakdown=[_breakdown_entry(group, language) for group in draft.tax_groups],
             net_total=draft.net_total,
             tax_total=draft.tax_total,
             gross_total=draft.gross_total,
@@ -157,6 +158,20 @@ def issue_final_invoice(case: OffboardingCase, *, now: datetime | None = None) -
 
     logger.info("Final invoice %s issued for case %s", invoice.number, case.public_id)
     return invoice
+
+
+def _breakdown_entry(group: TaxGroup, language: str) -> dict[str, str]:
+    # A default exemption reason is a lazy translation: store it in the invoice's language.
+    with translation.override(language):
+        reason = str(group.exemption_reason)
+    return {
+        "rate": str(group.rate),
+        "category": group.category,
+        "basis": str(group.basis),
+        "tax": str(group.tax),
+        "exemption_reason": reason,
+        "exemption_reason_code": group.exemption_reason_code,
+    }
 
 
 def _write_rows(invoice: FinalInvoice, draft: InvoiceDraft, closed_items: list) -> None:
@@ -171,6 +186,7 @@ def _write_rows(invoice: FinalInvoice, draft: InvoiceDraft, closed_items: list) 
                 unit_price=line.unit_price,
                 net_amount=line.net_amount,
                 tax_rate=line.tax_rate,
+                tax_category=line.tax_category.category,
                 tax_amount=line.tax_amount,
                 gross_amount=line.gross_amount,
                 period_start=line.period_start,

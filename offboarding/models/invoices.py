@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from offboarding.formatting import format_amount
+from offboarding.invoices import tax_categories
 from offboarding.models.cases import OffboardingCase
 
 
@@ -101,8 +102,10 @@ class FinalInvoice(ImmutableModel):
     time_zone = models.CharField(_("time zone"), max_length=64)
     seller = models.JSONField(_("seller"), default=dict)
     buyer = models.JSONField(_("buyer"), default=dict)
-    # [{"rate": "19.00", "category": "S", "basis": "25.21", "tax": "4.79"}, ...] in
-    # currency units as strings, one entry per tax rate.
+    # [{"category": "S", "rate": "19.00", "basis": "25.21", "tax": "4.79",
+    #   "exemption_reason": "", "exemption_reason_code": ""}, ...]: amounts in currency
+    # units as strings, one entry per VAT category, rate and exemption reason. Entries of
+    # invoices issued before exemption reasons were stored have no reason keys.
     tax_breakdown = models.JSONField(_("tax breakdown"), default=list)
     net_total = models.DecimalField(_("net total"), max_digits=14, decimal_places=4)
     tax_total = models.DecimalField(_("tax total"), max_digits=14, decimal_places=4)
@@ -144,6 +147,15 @@ class FinalInvoiceLine(ImmutableModel):
     unit_price = models.DecimalField(_("unit price (net)"), max_digits=14, decimal_places=4)
     net_amount = models.DecimalField(_("net amount"), max_digits=14, decimal_places=4)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=2)
+    # Blank on lines issued before categories were stored: those are "S" above 0 % and
+    # "Z" at 0 % (tax_categories.category_for_rate).
+    tax_category = models.CharField(
+        _("VAT category"),
+        max_length=2,
+        blank=True,
+        default="",
+        choices=tax_categories.CHOICES,
+    )
     # Null when tax is rounded per document: then only the breakdown carries tax amounts.
     tax_amount = models.DecimalField(
         _("tax amount"), max_digits=14, decimal_places=4, null=True, blank=True
@@ -164,6 +176,11 @@ class FinalInvoiceLine(ImmutableModel):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def vat_category(self) -> str:
+        """The line's VAT category code, also for lines stored without one."""
+        return self.tax_category or tax_categories.category_for_rate(self.tax_rate)
 
 
 class FinalInvoicePayment(ImmutableModel):

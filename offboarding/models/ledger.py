@@ -3,10 +3,13 @@ and payments. Hosts that bill elsewhere replace it with their own billing backen
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from offboarding.billing.periods import MONTH, YEAR
+from offboarding.invoices import tax_categories
 
 
 class Plan(models.Model):
@@ -27,6 +30,31 @@ class Plan(models.Model):
         default=Decimal("0"),
         help_text=_("Percent included on top of the net price, e.g. 19.00."),
     )
+    tax_category = models.CharField(
+        _("VAT category"),
+        max_length=2,
+        blank=True,
+        default="",
+        choices=tax_categories.CHOICES,
+        help_text=_("Blank: standard rated when the tax rate is above 0, zero rated otherwise."),
+    )
+    tax_exemption_reason = models.CharField(
+        _("VAT exemption reason"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_(
+            "Printed on the invoice, e.g. the legal basis of an exemption. Required for "
+            '"Exempt from VAT" unless a reason code is given.'
+        ),
+    )
+    tax_exemption_reason_code = models.CharField(
+        _("VAT exemption reason code"),
+        max_length=30,
+        blank=True,
+        default="",
+        help_text=_("A VATEX code, e.g. VATEX-EU-132-1I."),
+    )
     is_free = models.BooleanField(_("free tier"), default=False)
 
     class Meta:
@@ -40,6 +68,19 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            tax_categories.line_tax(
+                subject=gettext('plan "%(name)s"') % {"name": self.name},
+                rate=self.tax_rate,
+                category=self.tax_category,
+                reason=self.tax_exemption_reason,
+                reason_code=self.tax_exemption_reason_code,
+            )
+        except ValueError as error:
+            raise ValidationError({"tax_category": str(error)}) from error
 
 
 class LedgerSubscription(models.Model):
