@@ -1,11 +1,14 @@
-"""Admin for the local ledger's plans, with the VAT category their invoice lines carry."""
+"""Admin for the local ledger: plans with their VAT category, and subscriptions, read only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from offboarding.models.ledger import Plan
+from offboarding.models.ledger import LedgerEntry, LedgerSubscription, Plan
 
 
 @admin.register(Plan)
@@ -38,3 +41,42 @@ class PlanAdmin(admin.ModelAdmin):
         ),
         (_("Free tier"), {"fields": ["is_free"]}),
     ]
+
+
+ENTRY_FIELDS = ("occurred_at", "kind", "description", "amount", "currency", "tax_rate")
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ENTRY_FIELDS
+    readonly_fields = ENTRY_FIELDS
+    ordering = ["occurred_at", "pk"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LedgerSubscription)
+class LedgerSubscriptionAdmin(admin.ModelAdmin):
+    """Subscriptions and their entries, read only.
+
+    Subscriptions change only through the billing backend (``LocalLedgerBackend``), which
+    writes the charges, credits and payments that belong to each change.
+    """
+
+    list_display = ["account_key", "plan", "status", "anchor_at", "cancel_at", "pause_ends_at"]
+    list_filter = ["status", "plan"]
+    search_fields = ["account_key"]
+    readonly_fields = [field.name for field in LedgerSubscription._meta.fields]
+    inlines = [LedgerEntryInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
