@@ -73,9 +73,8 @@ ORGANISATIONS = [
         slug="northwind",
         name="Northwind",
         timezone="Europe/Berlin",
-        # The app ships English texts only; "de" would mix German dates into English
-        # mails until a host adds its German catalogue.
-        language="en",
+        # Notices, the final invoice and the deletion certificate are in German.
+        language="de",
         jurisdiction=Jurisdiction.GERMANY,
         country_code="DE",
         billing_address="Northwind Handels GmbH\nSchillerstraße 5\n80336 München\nGermany",
