@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
+from offboarding import clock
 from offboarding.conf import app_settings
 from offboarding.models import OffboardingCase
 from offboarding.models.notices import OutboxMessage
@@ -31,9 +33,19 @@ def template_context(message: OutboxMessage, case: OffboardingCase) -> dict[str,
         "site_url": app_settings.SITE_URL.rstrip("/"),
         "portal_url": _portal_url(),
         "required": message.required,
-        # The cadence step, so a template can write "tomorrow" or "in 7 days" from its offset.
         "step": message.step,
+        # Counted at rendering time, because a reminder sent after its due time (a stopped
+        # worker, a moved clock) must state the days that are actually left.
+        "days_until_deletion": _whole_days_until(case.retention_ends_at),
     }
+
+
+def _whole_days_until(moment: datetime | None) -> int:
+    """Return the days from now until ``moment``, rounded to the nearest whole day, at least 0."""
+    if moment is None:
+        return 0
+    remaining = (moment - clock.now()) / timedelta(days=1)
+    return max(0, round(remaining))
 
 
 def _portal_url() -> str:

@@ -92,6 +92,25 @@ def test_cancel_to_purge_sends_cadence_in_order(
     assert not OutboxMessage.objects.filter(case=case, key__startswith="winback-90-days").exists()
 
 
+def test_late_deletion_reminder_counts_days_left(
+    smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
+):
+    frozen_clock.at(utc(2024, 10, 1, 0))
+    user = subscribed_user("late", "late@example.com", since=utc(2024, 10, 1, 0))
+    frozen_clock.at(utc(2024, 10, 20, 12))
+    cancel(user)
+
+    # The first scan after the 7-day reminder's due time comes 3 days late, 4 days before
+    # the deletion on 16 December 2024, 00:00 UTC.
+    received = scan_at([utc(2024, 10, 20, 12), utc(2024, 12, 12, 0)], smtp_sink.inbox)
+
+    messages = {step_code(message): message for _, message in received}
+    reminder = messages["deletion-in-7-days"]
+    assert "That is in 4 days." in body(reminder)
+    assert "That is in 4 days." in html(reminder)
+    assert "7 days" not in body(reminder)
+
+
 def test_each_notice_is_sent_once(
     smtp_sink, notice_settings, frozen_clock, monthly_plan, default_cadence
 ):
