@@ -159,6 +159,8 @@ OFFBOARDING: dict[str, Any] = {
     "ADAPTER": "config.offboarding_adapter.DemoAdapter",
     "DATA_REGISTRY": "config.offboarding_data.registry",
     "REVOKERS": ["config.revokers.ApiKeyRevoker"],
+    # The address that links in notices point to; scripts/run-demo sets it from HOST and PORT.
+    "SITE_URL": os.environ.get("DEMO_SITE_URL", "http://127.0.0.1:8000"),
 }
 
 # Sign-in through django-allauth with email and password only; the demo sends no

@@ -90,6 +90,7 @@ def test_run_demo_lists_users_once_after_start(tmp_path):
     # "Starting development server at".
     assert output.index("development server at") < output.index(USER_LINE)
     assert f"http://127.0.0.1:{port}/admin/" in output
+    assert f"their links point to http://127.0.0.1:{port}." in output
     assert "offboarding_clock --days 31" in output
     assert "restart" not in output
 
