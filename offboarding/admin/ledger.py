@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from offboarding.admin.invoices import ReadOnlyInline
 from offboarding.models.ledger import LedgerEntry, LedgerSubscription, Plan
 
 
@@ -46,16 +47,11 @@ class PlanAdmin(admin.ModelAdmin):
 ENTRY_FIELDS = ("occurred_at", "kind", "description", "amount", "currency", "tax_rate")
 
 
-class LedgerEntryInline(admin.TabularInline):
+class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
     fields = ENTRY_FIELDS
     readonly_fields = ENTRY_FIELDS
-    ordering = ["occurred_at", "pk"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    ordering = ("occurred_at", "pk")
 
 
 @admin.register(LedgerSubscription)
